@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     templates_dir: Path | None = Field(
         None, validation_alias=_alias("SNOWDESK_TEMPLATES_DIR", "templates_dir")
     )
+    triggers_dir: Path | None = Field(
+        None, validation_alias=_alias("SNOWDESK_TRIGGERS_DIR", "triggers_dir")
+    )
     metadata_ttl_seconds: int = Field(
         900, validation_alias=_alias("SNOWDESK_METADATA_TTL", "metadata_ttl_seconds")
     )

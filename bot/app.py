@@ -1,0 +1,188 @@
+"""The composition root: `create_app(settings)` builds the aiohttp app and everything the bot needs.
+
+Nothing is built at import time, so tests can build as many apps as they like.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import jwt
+from aiohttp import web
+from botbuilder.core import ConversationState, Storage, TurnContext, UserState
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+)
+from botbuilder.schema import Activity, ActivityTypes
+
+from bot import __version__
+from bot.config import BotFrameworkConfig, Settings
+from bot.handler import SnowdeskBot
+from bot.identity import resolve_employee
+from bot.logs import new_reference_id
+from bot.servicenow_setup import ServiceNowConnection, connect
+from bot.storage import create_storage
+from dialogs.base import TopicDeps
+from dialogs.main import MainDialog
+from dialogs.recognizer import Recognizer
+from dialogs.topics import build_topics
+from flows.models import Employee
+
+log = logging.getLogger(__name__)
+
+SETTINGS = web.AppKey("settings", Settings)
+SERVICENOW = web.AppKey("servicenow", ServiceNowConnection)
+STORAGE = web.AppKey("storage", Storage)
+Connector = Callable[[Settings], Awaitable[ServiceNowConnection]]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    storage: Storage | None = None,
+    connect_servicenow: Connector = connect,
+) -> web.Application:
+    """Build the bot's aiohttp application: `/api/messages`, `/healthz`, state and ServiceNow."""
+    storage = storage or create_storage(settings.storage_url)
+    conversation_state = ConversationState(storage)
+    user_state = UserState(storage)
+    deps = TopicDeps(
+        settings=settings,
+        orchestrator=None,
+        current_employee=_employee_resolver(settings, conversation_state, lambda: deps),
+    )
+    recognizer = Recognizer.load(settings.triggers_dir)
+    main_dialog = MainDialog(build_topics(deps), recognizer)
+    bot = SnowdeskBot(conversation_state, user_state, main_dialog)
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(BotFrameworkConfig(settings)))
+    adapter.on_turn_error = _turn_error_handler(conversation_state)
+
+    app = web.Application(middlewares=[_plain_errors])
+    app[SETTINGS] = settings
+    app[STORAGE] = storage
+    app.cleanup_ctx.append(_servicenow_context(deps, connect_servicenow))
+    app.router.add_post("/api/messages", _messages_route(adapter, bot))
+    app.router.add_get("/healthz", _healthz)
+    return app
+
+
+def _employee_resolver(
+    settings: Settings, conversation_state: ConversationState, get_deps: Callable[[], TopicDeps]
+) -> Callable[[TurnContext], Awaitable[Employee]]:
+    """Resolve the ServiceNow user once per conversation; the answer lives in conversation state."""
+    employee_property = conversation_state.create_property("Employee")
+
+    async def current_employee(context: TurnContext) -> Employee:
+        cached = await employee_property.get(context)
+        if cached:
+            return Employee.model_validate(cached)
+        employee = await resolve_employee(context, get_deps().orchestrator, settings)
+        await employee_property.set(context, employee.model_dump())
+        return employee
+
+    return current_employee
+
+
+def _servicenow_context(
+    deps: TopicDeps, connect_servicenow: Connector
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def servicenow(app: web.Application) -> AsyncIterator[None]:
+        connection = await connect_servicenow(app[SETTINGS])
+        app[SERVICENOW] = connection
+        deps.orchestrator = connection.orchestrator
+        log.info("servicenow.connected", extra={"backend": connection.backend_label})
+        try:
+            yield
+        finally:
+            await connection.aclose()
+
+    return servicenow
+
+
+def _messages_route(
+    adapter: CloudAdapter, bot: SnowdeskBot
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def messages(request: web.Request) -> web.StreamResponse:
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            raise web.HTTPUnsupportedMediaType(text="Send the activity as application/json.")
+        try:
+            body = await request.json()
+        except ValueError as error:
+            raise web.HTTPBadRequest(text="The body is not valid JSON.") from error
+        if not isinstance(body, dict) or not body.get("type"):
+            raise web.HTTPBadRequest(text="An activity needs a type.")
+        try:
+            response = await adapter.process(request, bot)
+        except (PermissionError, jwt.PyJWTError) as error:
+            raise web.HTTPUnauthorized(text="The request's credentials were not accepted.") from error
+        return response or web.Response(status=201)
+
+    return messages
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    connection = request.app.get(SERVICENOW)
+    body: dict[str, Any] = {
+        "status": "ok" if connection is not None else "degraded",
+        "version": __version__,
+        "servicenow": connection.backend_label if connection else "not connected",
+        "storage": settings.storage_url.split(":", 1)[0],
+        "auth": "anonymous (local only)" if settings.anonymous else "bot framework",
+    }
+    return web.json_response(body)
+
+
+@web.middleware
+async def _plain_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """HTTP errors keep their status; anything else is a 500 with a reference id, never a trace."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception as error:
+        reference = new_reference_id()
+        log.error(
+            "http.error",
+            extra={"ref": reference, "path": request.path, "error_type": type(error).__name__},
+        )
+        raise web.HTTPInternalServerError(text=f"Internal error (reference {reference}).") from None
+
+
+def _turn_error_handler(
+    conversation_state: ConversationState,
+) -> Callable[[TurnContext, Exception], Awaitable[None]]:
+    async def on_turn_error(context: TurnContext, error: Exception) -> None:
+        reference = new_reference_id()
+        activity = context.activity
+        log.error(
+            "turn.error",
+            extra={
+                "ref": reference,
+                "error_type": type(error).__name__,
+                "activity_id": activity.id,
+                "conversation_id": activity.conversation.id if activity.conversation else "",
+            },
+        )
+        await context.send_activity(
+            f"Sorry, something went wrong on my side. Please try again (reference {reference})."
+        )
+        if activity.channel_id == "emulator":
+            await context.send_activity(
+                Activity(
+                    type=ActivityTypes.trace,
+                    name="on_turn_error",
+                    label="TurnError",
+                    value=f"{type(error).__name__} (reference {reference})",
+                    value_type="https://www.botframework.com/schemas/error",
+                )
+            )
+        # A fresh start: the dialog stack that failed is dropped.
+        await conversation_state.delete(context)
+
+    return on_turn_error

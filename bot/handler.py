@@ -1,0 +1,82 @@
+"""The activity handler: state, welcome, messages, card submissions and invokes."""
+
+from __future__ import annotations
+
+import logging
+
+from botbuilder.core import (
+    ConversationState,
+    InvokeResponse,
+    MessageFactory,
+    TurnContext,
+    UserState,
+)
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.dialogs import Dialog, DialogExtensions
+from botbuilder.schema import ChannelAccount
+
+from cards.common import to_attachment, welcome_card
+
+log = logging.getLogger(__name__)
+
+ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
+
+
+class SnowdeskBot(TeamsActivityHandler):
+    """Hands every message and card action to the main router dialog; saves state after each turn."""
+
+    def __init__(
+        self, conversation_state: ConversationState, user_state: UserState, main_dialog: Dialog
+    ) -> None:
+        self.conversation_state = conversation_state
+        self.user_state = user_state
+        self.main_dialog = main_dialog
+        self.dialog_state = conversation_state.create_property("DialogState")
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        await super().on_turn(turn_context)
+        await self.conversation_state.save_changes(turn_context)
+        await self.user_state.save_changes(turn_context)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if activity.text:
+            # In group chats and channels the text starts with "<at>Snowdesk</at>".
+            activity.text = TurnContext.remove_recipient_mention(activity).strip()
+        log.info(
+            "message.received",
+            extra={
+                "activity_id": activity.id,
+                "conversation_id": activity.conversation.id if activity.conversation else "",
+                "card_action": isinstance(activity.value, dict),
+            },
+        )
+        await DialogExtensions.run_dialog(self.main_dialog, turn_context, self.dialog_state)
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        for member in members_added:
+            if member.id != bot_id:
+                card = welcome_card(member.name)
+                await turn_context.send_activity(MessageFactory.attachment(to_attachment(card)))
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        # botbuilder 4.17.1's on_adaptive_card_invoke serialises its response twice under
+        # CloudAdapter (HTTP 500), so Universal Actions are answered here directly.
+        activity = turn_context.activity
+        if activity.name != ADAPTIVE_CARD_ACTION:
+            return await super().on_invoke_activity(turn_context)
+        action = (activity.value or {}).get("action") or {}
+        activity.value = action.get("data") or {}
+        activity.text = None
+        await DialogExtensions.run_dialog(self.main_dialog, turn_context, self.dialog_state)
+        return InvokeResponse(
+            status=200,
+            body={
+                "statusCode": 200,
+                "type": "application/vnd.microsoft.activity.message",
+                "value": "Done.",
+            },
+        )

@@ -1,0 +1,63 @@
+"""`snowdesk run`: start the bot (and the embedded ServiceNow when no instance is configured)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+from bot.config import Settings
+from bot.logs import configure_logging
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `snowdesk run`; everything else comes from settings (env vars, `.env`)."""
+    parser.add_argument("--host", help="listen address (default 127.0.0.1 in anonymous mode)")
+    parser.add_argument("--port", type=int, help="listen port (default 3978)")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run until interrupted."""
+    overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v}
+    settings = Settings(**overrides)
+    configure_logging(settings.log_level)
+    asyncio.run(_serve(settings))
+    return 0
+
+
+async def _serve(settings: Settings) -> None:
+    # botbuilder is heavy to import; only `snowdesk run` pays for it.
+    from aiohttp import web
+
+    from bot.app import SERVICENOW, create_app
+
+    started = time.perf_counter()
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.bind_host, settings.port)
+    await site.start()
+    print(startup_banner(settings, app[SERVICENOW].backend_label, time.perf_counter() - started))
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+def startup_banner(settings: Settings, backend: str, seconds: float) -> str:
+    """What a tester needs to know at start-up: mode, ServiceNow, and the URL for the Emulator."""
+    url = f"http://localhost:{settings.port}/api/messages"
+    if settings.anonymous:
+        mode = "anonymous local mode (no MicrosoftAppId): listening on 127.0.0.1 only"
+        connect = f"Bot Framework Emulator: open {url} and leave App ID and password empty."
+    else:
+        mode = f"Bot Framework authentication for app {settings.app_id}"
+        connect = f"Messaging endpoint: {settings.public_url or '<your public URL>'}/api/messages"
+    return "\n".join(
+        [
+            f"Snowdesk is ready in {seconds:.2f} s, in {mode} on {settings.bind_host}:{settings.port}.",
+            f"ServiceNow: {backend}.",
+            connect,
+            f"Health: http://localhost:{settings.port}/healthz. Press Ctrl+C to stop.",
+        ]
+    )

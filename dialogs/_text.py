@@ -1,0 +1,80 @@
+"""Text normalisation and features for the recogniser: plain text in, sparse features out.
+
+Everything a user types is treated as plain text: markup, control characters and query-like
+syntax are just characters. Work is capped so a pasted log file costs the same as a sentence.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+
+MAX_CHARS = 600
+MAX_TOKENS = 80
+NUMBER_TOKEN = "zznumzz"
+
+_KEEP_MARKS = {"\u3099", "\u309a"}  # Japanese (han)dakuten: they change the kana, keep them
+_WORD = re.compile(r"\w+")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+
+
+def clean(text: str | None) -> str:
+    """The message as plain, capped text: control characters become spaces, width is folded."""
+    if not text:
+        return ""
+    capped = text[:MAX_CHARS]
+    visible = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in capped)
+    return " ".join(unicodedata.normalize("NFKC", visible).split())
+
+
+def fold(text: str) -> str:
+    """Lower case without accents ("Gehaltsabrechnung Über" → "gehaltsabrechnung uber")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(
+        ch for ch in decomposed if ch in _KEEP_MARKS or unicodedata.category(ch) != "Mn"
+    )
+    return unicodedata.normalize("NFC", bare)
+
+
+def is_cjk(token: str) -> bool:
+    """True when the token holds Chinese or Japanese characters (no spaces between words)."""
+    return _CJK.search(token) is not None
+
+
+def tokens(folded: str) -> list[str]:
+    """Word tokens of folded text, capped; CJK runs stay whole (features split them)."""
+    return _WORD.findall(folded)[:MAX_TOKENS]
+
+
+def features(folded: str) -> Counter[str]:
+    """Sparse features: words, word pairs and character n-grams (typos still share most)."""
+    feats: Counter[str] = Counter()
+    words = tokens(folded)
+    for word in words:
+        if is_cjk(word):
+            _cjk_features(word, feats)
+        else:
+            _word_features(word, feats)
+    for left, right in zip(words, words[1:], strict=False):
+        feats[f"b:{left}_{right}"] += 1
+    return feats
+
+
+def _word_features(word: str, feats: Counter[str]) -> None:
+    feats[f"w:{word}"] += 1
+    if word == NUMBER_TOKEN or word.isdigit():
+        return
+    padded = f"<{word}>"
+    for size in (3, 4):
+        for start in range(len(padded) - size + 1):
+            feats[padded[start : start + size]] += 1
+
+
+def _cjk_features(run: str, feats: Counter[str]) -> None:
+    for index, char in enumerate(run):
+        feats[f"c:{char}"] += 1
+        if index + 1 < len(run):
+            feats[f"c:{run[index : index + 2]}"] += 1
+        if index + 2 < len(run):
+            feats[f"c:{run[index : index + 3]}"] += 1

@@ -1,0 +1,115 @@
+"""The base of every topic: id = class name, shared dependencies, typing, graceful exit.
+
+A topic is a `ComponentDialog` whose waterfall reads like its conversation. Topics never talk to
+ServiceNow directly: they call system handlers in `flows/` with the orchestrator they are given.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from botbuilder.core import TurnContext
+from botbuilder.dialogs import ComponentDialog, DialogContext, DialogTurnResult
+from botbuilder.schema import Activity, ActivityTypes
+
+from bot.config import Settings
+from bot.logs import new_reference_id
+from flows.models import Employee
+from servicenow import errors as sn
+
+log = logging.getLogger(__name__)
+
+EmployeeResolver = Callable[[TurnContext], Awaitable[Employee]]
+
+
+@dataclass
+class TopicDeps:
+    """What topics need from the composition root (bot/app.py)."""
+
+    settings: Settings
+    orchestrator: Any  # flows.orchestrator.Orchestrator; Any keeps dialogs free of its imports
+    current_employee: EmployeeResolver
+
+
+@dataclass(frozen=True)
+class TopicOptions:
+    """How a topic was started: recognised entities and text, or the card action that started it."""
+
+    entities: dict[str, str]
+    text: str = ""
+    verb: str = ""
+    data: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, options: object) -> TopicOptions:
+        """Read the options a topic was begun with (a dict once state has been stored)."""
+        if isinstance(options, TopicOptions):
+            return options
+        if isinstance(options, dict):
+            return cls(
+                entities=dict(options.get("entities") or {}),
+                text=str(options.get("text") or ""),
+                verb=str(options.get("verb") or ""),
+                data=options.get("data"),
+            )
+        return cls(entities={})
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data, so dialog state stays serialisable in every storage."""
+        return {"entities": self.entities, "text": self.text, "verb": self.verb, "data": self.data}
+
+
+class TopicDialog(ComponentDialog):
+    """Base of every topic. Subclasses set `topic_id` and the card verbs they answer while running."""
+
+    topic_id: ClassVar[str]
+    # Verbs of cards this topic sent and handles while it is running (e.g. "it.create_ticket.submit").
+    continue_verbs: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, deps: TopicDeps) -> None:
+        super().__init__(type(self).__name__)
+        self.deps = deps
+
+    def handles(self, verb: str) -> bool:
+        """True when a card action with this verb belongs to the running topic."""
+        return verb in self.continue_verbs
+
+    @staticmethod
+    async def show_typing(context: TurnContext) -> None:
+        """Tell the user we are working before a call to ServiceNow."""
+        await context.send_activity(Activity(type=ActivityTypes.typing))
+
+    async def fail(self, dc: DialogContext, error: Exception) -> DialogTurnResult:
+        """Graceful exit: log with a reference id, tell the user in one sentence, end the topic."""
+        reference = new_reference_id()
+        activity = dc.context.activity
+        log.warning(
+            "topic.failed",
+            exc_info=not isinstance(error, sn.ServiceNowError),
+            extra={
+                "topic": self.topic_id,
+                "ref": reference,
+                "error_type": type(error).__name__,
+                "activity_id": activity.id,
+                "conversation_id": activity.conversation.id if activity.conversation else "",
+            },
+        )
+        await dc.context.send_activity(failure_sentence(error, reference))
+        return await dc.end_dialog()
+
+
+def failure_sentence(error: Exception, reference: str) -> str:
+    """One plain sentence for a failure, with the reference id the logs carry."""
+    match error:
+        case sn.Timeout() | sn.Unavailable() | sn.ServerError():
+            what = "ServiceNow isn't answering right now"
+        case sn.RateLimited():
+            what = "ServiceNow is busy right now"
+        case sn.Unauthorized() | sn.Forbidden():
+            what = "ServiceNow refused my request, so an admin needs to check my access"
+        case _:
+            what = "Something went wrong on my side"
+    return f"Sorry, {what}. Please try again in a moment (reference {reference})."

@@ -1,0 +1,124 @@
+"""The main router: recognise what the user wants, start its topic, handle interruptions.
+
+It stays on the dialog stack for the whole conversation and routes every turn:
+card actions by their `verb`, typed text through the recogniser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.dialogs import (
+    ComponentDialog,
+    Dialog,
+    DialogContext,
+    DialogTurnResult,
+)
+
+from cards.common import help_card, to_attachment
+from dialogs.actions import CardSubmit, card_submit
+from dialogs.base import TopicDialog, TopicOptions
+
+
+class Recognition(Protocol):
+    """What the recogniser says about one message."""
+
+    topic: str
+    confidence: float
+    entities: Mapping[str, str]
+
+
+class TopicRecognizer(Protocol):
+    """Message text → topic id, confidence and entities (dialogs/recognizer.py)."""
+
+    def recognize(self, text: str | None) -> Recognition: ...
+
+
+CANCELLED = "OK, I've stopped. Nothing was sent to ServiceNow."
+NOTHING_TO_CANCEL = "There's nothing to cancel. What can I do for you?"
+NOT_AVAILABLE = "Sorry, I can't do that yet, but it's coming soon."
+OUT_OF_SCOPE = "Sorry, that's not something I can do."
+UNKNOWN_ACTION = "That button belongs to something I can no longer continue."
+
+
+class MainDialog(ComponentDialog):
+    """Routes each turn to a topic; the topics are its children."""
+
+    def __init__(self, topics: Sequence[TopicDialog], recognizer: TopicRecognizer) -> None:
+        super().__init__(MainDialog.__name__)
+        self.recognizer = recognizer
+        self.topics: dict[str, TopicDialog] = {}
+        for topic in topics:
+            self.add_dialog(topic)
+            self.topics[topic.topic_id] = topic
+
+    async def on_begin_dialog(self, inner_dc: DialogContext, options: object) -> DialogTurnResult:
+        return await self._route(inner_dc)
+
+    async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
+        return await self._route(inner_dc)
+
+    async def _route(self, dc: DialogContext) -> DialogTurnResult:
+        submit = card_submit(dc.context.activity)
+        if submit is not None:
+            await self._route_card_action(dc, submit)
+        else:
+            await self._route_text(dc, dc.context.activity.text)
+        # The router never ends: it waits for the next turn whatever the topic did.
+        return Dialog.end_of_turn
+
+    async def _route_card_action(self, dc: DialogContext, submit: CardSubmit) -> None:
+        active = self._active_topic(dc)
+        if active is not None and active.handles(submit.verb):
+            await dc.continue_dialog()
+            return
+        options = TopicOptions(entities={}, verb=submit.verb, data=submit.data)
+        await self._start(dc, submit.topic_id, options, unknown_message=UNKNOWN_ACTION)
+
+    async def _route_text(self, dc: DialogContext, text: str | None) -> None:
+        recognition = self.recognizer.recognize(text)
+        active = self._active_topic(dc)
+        if active is not None:
+            if recognition.topic == "cancel":
+                await dc.cancel_all_dialogs()
+                await dc.context.send_activity(CANCELLED)
+            elif recognition.topic == "help":
+                await send_help(dc.context)
+                await dc.reprompt_dialog()
+            else:
+                await dc.continue_dialog()
+            return
+        options = TopicOptions(entities=dict(recognition.entities), text=(text or "").strip())
+        await self._start(dc, recognition.topic, options, unknown_message=NOT_AVAILABLE)
+
+    async def _start(
+        self, dc: DialogContext, topic_id: str, options: TopicOptions, unknown_message: str
+    ) -> None:
+        context = dc.context
+        if topic_id == "greeting":
+            await send_help(context, "Hi! Here is what I can do for you:")
+        elif topic_id == "help":
+            await send_help(context)
+        elif topic_id == "cancel":
+            await dc.cancel_all_dialogs()
+            await context.send_activity(NOTHING_TO_CANCEL)
+        elif topic_id == "none":
+            await send_help(context, f"{OUT_OF_SCOPE} Here is what I can do:")
+        elif topic_id in self.topics:
+            await dc.cancel_all_dialogs()
+            await dc.begin_dialog(self.topics[topic_id].id, options.as_dict())
+        else:
+            await send_help(context, f"{unknown_message} Here is what I can do:")
+
+    def _active_topic(self, dc: DialogContext) -> TopicDialog | None:
+        if dc.active_dialog is None:
+            return None
+        dialog = dc.find_dialog_sync(dc.active_dialog.id)
+        return dialog if isinstance(dialog, TopicDialog) else None
+
+
+async def send_help(context: TurnContext, intro: str = "Here is what I can do for you:") -> None:
+    """Send the help card (a button per topic)."""
+    await context.send_activity(MessageFactory.attachment(to_attachment(help_card(intro))))
