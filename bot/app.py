@@ -17,6 +17,7 @@ from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
 )
 from botbuilder.schema import Activity, ActivityTypes
+from dialogs.recognizer import Recognizer
 
 from bot import __version__
 from bot.config import BotFrameworkConfig, Settings
@@ -27,7 +28,6 @@ from bot.servicenow_setup import ServiceNowConnection, connect
 from bot.storage import create_storage
 from dialogs.base import TopicDeps
 from dialogs.main import MainDialog
-from dialogs.recognizer import Recognizer
 from dialogs.topics import build_topics
 from flows.models import Employee
 
@@ -117,7 +117,9 @@ def _messages_route(
         try:
             response = await adapter.process(request, bot)
         except (PermissionError, jwt.PyJWTError) as error:
-            raise web.HTTPUnauthorized(text="The request's credentials were not accepted.") from error
+            raise web.HTTPUnauthorized(
+                text="The request's credentials were not accepted."
+            ) from error
         return response or web.Response(status=201)
 
     return messages

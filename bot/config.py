@@ -35,9 +35,7 @@ class Settings(BaseSettings):
     app_id: str = Field("", validation_alias=_alias("MicrosoftAppId", "app_id"))
     app_password: str = Field("", validation_alias=_alias("MicrosoftAppPassword", "app_password"))
     app_type: str = Field("MultiTenant", validation_alias=_alias("MicrosoftAppType", "app_type"))
-    app_tenant_id: str = Field(
-        "", validation_alias=_alias("MicrosoftAppTenantId", "app_tenant_id")
-    )
+    app_tenant_id: str = Field("", validation_alias=_alias("MicrosoftAppTenantId", "app_tenant_id"))
 
     host: str = Field("", validation_alias=_alias("HOST", "host"))
     port: int = Field(3978, validation_alias=_alias("PORT", "port"))

@@ -83,7 +83,12 @@ class TopicDialog(ComponentDialog):
         await context.send_activity(Activity(type=ActivityTypes.typing))
 
     async def fail(self, dc: DialogContext, error: Exception) -> DialogTurnResult:
-        """Graceful exit: log with a reference id, tell the user in one sentence, end the topic."""
+        """Graceful exit: report the failure, end the topic; the next message starts fresh."""
+        await self.report_failure(dc, error)
+        return await dc.end_dialog()
+
+    async def report_failure(self, dc: DialogContext, error: Exception) -> None:
+        """Log the failure with a reference id and tell the user in one sentence with that id."""
         reference = new_reference_id()
         activity = dc.context.activity
         log.warning(
@@ -98,7 +103,6 @@ class TopicDialog(ComponentDialog):
             },
         )
         await dc.context.send_activity(failure_sentence(error, reference))
-        return await dc.end_dialog()
 
 
 def failure_sentence(error: Exception, reference: str) -> str:

@@ -1,0 +1,134 @@
+"""Form topics: a card the user fills in, validated, then one record created, never lost or doubled.
+
+The draft (what the user typed) lives in the dialog's state, i.e. in conversation state, until
+the record exists. Each form card carries a `draft_key`; the system handler uses it as the
+record's correlation id, so a double click or a redelivered Submit creates one record.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from abc import abstractmethod
+from typing import Any, ClassVar
+
+from botbuilder.core import MessageFactory
+from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
+from microsoft_teams.cards import AdaptiveCard
+from pydantic import BaseModel, ValidationError
+
+from cards.common import to_attachment
+from dialogs.actions import card_submit
+from dialogs.base import TopicDialog, TopicOptions
+from servicenow.errors import ServiceNowError
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+DRAFT = "draft"
+DRAFT_KEY = "draft_key"
+CANCELLED = "OK, I've cancelled that. Nothing was created."
+
+
+def clean_text(value: object, *, field: str, max_length: int, required: bool) -> str:
+    """Trimmed text without control characters; raises ValueError with a sentence for the user."""
+    text = str(value or "").strip()
+    if _CONTROL.search(text):
+        raise ValueError(f"{field} contains characters I can't send. Please retype it.")
+    if required and not text:
+        raise ValueError(f"Please fill in {field.lower()}.")
+    if len(text) > max_length:
+        raise ValueError(f"{field} is too long: {len(text)} characters, at most {max_length}.")
+    return text
+
+
+def validation_messages(error: ValidationError) -> list[str]:
+    """The sentences of a pydantic validation error, without pydantic's own wording."""
+    return [str(item["ctx"]["error"]) if "ctx" in item else item["msg"] for item in error.errors()]
+
+
+class FormTopic(TopicDialog):
+    """A topic that shows a form card and creates one record from it.
+
+    Subclasses define the verbs and four steps: the pre-filled draft, the card, the validation
+    model, and the create call with its answer card.
+    """
+
+    submit_verb: ClassVar[str]
+    cancel_verb: ClassVar[str]
+    draft_model: ClassVar[type[BaseModel]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if hasattr(cls, "submit_verb"):
+            cls.continue_verbs = frozenset({cls.submit_verb, cls.cancel_verb})
+
+    @abstractmethod
+    async def initial_draft(self, dc: DialogContext, options: TopicOptions) -> dict[str, Any]:
+        """The draft pre-filled from what the user already said."""
+
+    @abstractmethod
+    async def form_card(
+        self, dc: DialogContext, draft: dict[str, Any], key: str, problems: list[str], retry: bool
+    ) -> AdaptiveCard:
+        """The form, filled with the draft; `problems` and `retry` say why it is shown again."""
+
+    @abstractmethod
+    async def create(self, dc: DialogContext, draft: BaseModel, key: str) -> AdaptiveCard:
+        """Create the record (idempotent on `key`) and return the card that answers."""
+
+    async def on_begin_dialog(self, inner_dc: DialogContext, options: object) -> DialogTurnResult:
+        topic_options = TopicOptions.of(options)
+        state = inner_dc.active_dialog.state if inner_dc.active_dialog else {}
+        if topic_options.verb == self.submit_verb and topic_options.data:
+            # A Submit from a form whose topic already ended (double click, redelivery, restart).
+            state[DRAFT_KEY] = str(topic_options.data.get(DRAFT_KEY) or _new_key())
+            state[DRAFT] = topic_options.data
+            return await self._submit(inner_dc, state)
+        try:
+            await self.show_typing(inner_dc.context)
+            state[DRAFT] = await self.initial_draft(inner_dc, topic_options)
+            state[DRAFT_KEY] = _new_key()
+            await self._show_form(inner_dc, state, problems=[], retry=False)
+        except ServiceNowError as error:
+            return await self.fail(inner_dc, error)
+        return Dialog.end_of_turn
+
+    async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
+        state = inner_dc.active_dialog.state if inner_dc.active_dialog else {}
+        submit = card_submit(inner_dc.context.activity)
+        if submit is None:
+            await inner_dc.context.send_activity(
+                "Please fill in the form above and press Submit, or say “cancel”."
+            )
+            return Dialog.end_of_turn
+        if submit.verb == self.cancel_verb:
+            await inner_dc.context.send_activity(CANCELLED)
+            return await inner_dc.end_dialog()
+        state[DRAFT] = {**state.get(DRAFT, {}), **submit.data}
+        return await self._submit(inner_dc, state)
+
+    async def _submit(self, dc: DialogContext, state: dict[str, Any]) -> DialogTurnResult:
+        try:
+            draft = self.draft_model.model_validate(state[DRAFT])
+        except ValidationError as error:
+            await self._show_form(dc, state, problems=validation_messages(error), retry=False)
+            return Dialog.end_of_turn
+        await self.show_typing(dc.context)
+        try:
+            card = await self.create(dc, draft, state[DRAFT_KEY])
+        except ServiceNowError as error:
+            # Nothing lost: say what happened and show the same values with a Retry button.
+            await self.report_failure(dc, error)
+            await self._show_form(dc, state, problems=[], retry=True)
+            return Dialog.end_of_turn
+        await dc.context.send_activity(MessageFactory.attachment(to_attachment(card)))
+        return await dc.end_dialog()
+
+    async def _show_form(
+        self, dc: DialogContext, state: dict[str, Any], problems: list[str], retry: bool
+    ) -> None:
+        card = await self.form_card(dc, state[DRAFT], state[DRAFT_KEY], problems, retry)
+        await dc.context.send_activity(MessageFactory.attachment(to_attachment(card)))
+
+
+def _new_key() -> str:
+    return secrets.token_hex(8)
