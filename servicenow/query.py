@@ -187,7 +187,8 @@ def make_term(field: str, operator: Operator | str, value: str | Sequence[str] =
         return Term(field, op, _list_value(field, value))
     if not isinstance(value, str):
         raise UnsafeQueryValue(f"operator {op.value} on field {field} takes a single value")
-    _check_value(field, value)
+    # `@` separates range/date operands only; `=` and `!=` compare whole values such as emails.
+    _check_value(field, value.replace("@", "") if op in (Operator.EQ, Operator.NE) else value)
     if op in (Operator.LT, Operator.GT) and value.startswith("="):
         raise UnsafeQueryValue(f"value for field {field} would read as another operator")
     return Term(field, op, value)
