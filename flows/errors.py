@@ -1,0 +1,47 @@
+"""Errors system handlers raise for topics to turn into one plain sentence each.
+
+Outages are not wrapped: `servicenow.errors.*` (Timeout, Unavailable, ...) pass through as they are.
+"""
+
+from __future__ import annotations
+
+from servicenow.errors import ConfigurationError
+
+
+class FlowError(Exception):
+    """Base of the business errors a system handler raises."""
+
+
+class RecordNotFound(FlowError):
+    """The record does not exist OR is not the user's: the same error for both, on purpose."""
+
+    def __init__(self, number: str | None = None) -> None:
+        super().__init__(f"no record {number}" if number else "no record")
+        self.number = number
+
+
+class NotAllowed(FlowError):
+    """The user may see the record but not do this to it (e.g. comment on a closed ticket)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class UnknownEmployee(FlowError):
+    """The person talking to the bot matches no active ServiceNow user."""
+
+    def __init__(self, field: str, value_kind: str) -> None:
+        super().__init__(f"no active sys_user whose {field} matches the {value_kind}")
+        self.field = field
+        self.value_kind = value_kind
+
+
+class TemplateError(ConfigurationError):
+    """A template configuration that cannot work: names the file, the field and the reason."""
+
+    def __init__(self, source: str, field: str, reason: str) -> None:
+        super().__init__(f"{source}: {field}: {reason}")
+        self.source = source
+        self.field = field
+        self.reason = reason

@@ -1,0 +1,116 @@
+"""Template configurations: built-ins and ESS samples load; broken files name file, field, reason."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from flows.errors import TemplateError
+from flows.templates import BUILTIN_DIR, load_templates, parse_template
+from tests.helpers import shared_path
+
+SCENARIOS = {
+    "HRSD.GetHRServicesForUser",
+    "HRSD.CreateCase",
+    "HRSD.GetCaseDetails",
+    "HRSD.GetCaseUpdates",
+    "HRSD.GetCasesList",
+    "HRSD.GetMetadata",
+    "HRSD.AddComment",
+    "ITSM.CreateTicket",
+    "ITSM.GetTicketDetails",
+    "ITSM.GetTicketStatus",
+    "ITSM.GetUserTickets",
+    "ITSM.UpdateTicket",
+    "ITSM.AddComment",
+    "ITSM.GetTicketUpdates",
+    "ITSM.GetMetadata",
+    "Identity.GetUser",
+    "Identity.CreateUser",
+}
+
+
+def test_every_scenario_has_a_builtin_template_without_pitfalls():
+    templates = load_templates()
+    assert {t.scenario for t in templates} == SCENARIOS
+    assert templates.warnings == []
+
+
+def test_every_user_scoped_read_and_update_requires_the_users_sys_id():
+    for template in load_templates():
+        if template.table in ("incident", "sn_hr_core_case") and template.operation != "CREATE":
+            user_clauses = [c for c in template.filter_criteria if c.variable_name == "UserSysId"]
+            assert user_clauses and all(c.required for c in user_clauses), template.scenario
+
+
+def test_ess_samples_load_unchanged_and_the_reference_pitfall_is_reported(caplog):
+    ess_dir = shared_path("fixtures", "servicenow", "ess-templates")
+    templates = load_templates(ess_dir)
+    for path in ess_dir.glob("*.json"):
+        scenario = json.loads(path.read_text())["Scenario"]
+        assert templates.get(scenario).table == json.loads(path.read_text())["Table"]
+    pitfalls = "\n".join(templates.warnings)
+    assert "opened_for={Opened_By}" in pitfalls and "opened_for.email" in pitfalls
+    assert "caller_id={Caller}" in pitfalls and "caller_id.email" in pitfalls
+    assert any(r.getMessage() == "template.pitfall" for r in caplog.records)
+
+
+def test_ess_names_are_aliases_of_snowdesk_scenarios():
+    templates = load_templates()
+    assert templates.get("msdyn_ITServiceNowITSMCreateTicket").scenario == "ITSM.CreateTicket"
+
+
+def test_an_admin_override_replaces_the_builtin(tmp_path: Path):
+    builtin = json.loads((BUILTIN_DIR / "ITSM.GetUserTickets.json").read_text())
+    builtin["Limit"] = 3
+    (tmp_path / "mine.json").write_text(json.dumps(builtin))
+    templates = load_templates(tmp_path)
+    assert templates.get("ITSM.GetUserTickets").limit == 3
+    assert templates.sources["ITSM.GetUserTickets"].endswith("mine.json")
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "reason"),
+    [
+        ({"Operation": "DELETE"}, "Operation", "CREATE"),
+        ({"Limit": 0}, "Limit", "greater than or equal to 1"),
+        ({"Table": "incident; drop"}, "Table", "not a table name"),
+        ({"Filtercriteria": []}, "Filtercriteria", "Extra inputs"),
+        (
+            {"FilterCriteria": [{"FieldName": "caller_id^ORactive", "Operator": "=", "Value": "x"}]},
+            "FilterCriteria.0.FieldName",
+            "not a field name",
+        ),
+        (
+            {"FilterCriteria": [{"FieldName": "number", "Operator": "MATCHES", "Value": "x"}]},
+            "FilterCriteria.0.Operator",
+            "Input should be",
+        ),
+        (
+            {"FilterCriteria": [{"FieldName": "number", "Operator": "="}]},
+            "FilterCriteria.0",
+            "exactly one of VariableName or Value",
+        ),
+    ],
+)
+def test_a_broken_template_names_file_field_and_reason(change, field, reason, tmp_path: Path):
+    document = json.loads((BUILTIN_DIR / "ITSM.GetUserTickets.json").read_text()) | change
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(TemplateError) as caught:
+        load_templates(tmp_path)
+    assert caught.value.source == str(path)
+    assert caught.value.field == field
+    assert reason in caught.value.reason
+
+
+def test_invalid_json_names_the_line():
+    with pytest.raises(TemplateError, match=r"admin\.json: line 2: not valid JSON"):
+        parse_template('{\n "Scenario": }', "admin.json")
+
+
+def test_an_unknown_scenario_is_a_template_error():
+    with pytest.raises(TemplateError, match="no template configuration"):
+        load_templates().get("ITSM.Nope")
