@@ -15,7 +15,15 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from flows.errors import TemplateError
 from servicenow.query import Operator
@@ -130,9 +138,7 @@ class Template(_Strict):
     sort_criteria: tuple[SortCriterion, ...] = Field((), alias="SortCriteria")
     limit: int | None = Field(None, alias="Limit", ge=1, le=10000)
     offset: int = Field(0, alias="Offset", ge=0)
-    display_system_references: bool | Literal["all"] = Field(
-        False, alias="DisplaySystemReferences"
-    )
+    display_system_references: bool | Literal["all"] = Field(False, alias="DisplaySystemReferences")
     exclude_reference_links: bool = Field(False, alias="ExcludeReferenceLinks")
     output_field_mapping: tuple[OutputField, ...] = Field((), alias="OutputFieldMapping")
     user_parameters: tuple[UserParameter, ...] = Field((), alias="UserParameters")

@@ -79,7 +79,11 @@ def test_an_admin_override_replaces_the_builtin(tmp_path: Path):
         ({"Table": "incident; drop"}, "Table", "not a table name"),
         ({"Filtercriteria": []}, "Filtercriteria", "Extra inputs"),
         (
-            {"FilterCriteria": [{"FieldName": "caller_id^ORactive", "Operator": "=", "Value": "x"}]},
+            {
+                "FilterCriteria": [
+                    {"FieldName": "caller_id^ORactive", "Operator": "=", "Value": "x"}
+                ]
+            },
             "FilterCriteria.0.FieldName",
             "not a field name",
         ),
