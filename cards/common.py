@@ -6,7 +6,9 @@ Adaptive Cards 1.5, the version Teams renders.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from botbuilder.schema import Attachment
 from microsoft_teams.cards import (
@@ -94,3 +96,17 @@ def welcome_card(name: str | None = None) -> AdaptiveCard:
 def message_card(text: str, actions: list[SubmitAction] | None = None) -> AdaptiveCard:
     """A short card with one paragraph and optional buttons."""
     return new_card([TextBlock(text=text, wrap=True)], actions)
+
+
+def format_when(dt: datetime | None, tz_name: str | None = None) -> str:
+    """A date and time for people: in their time zone when known, else UTC with the zone named."""
+    if dt is None:
+        return "unknown"
+    moment = dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    try:
+        zone = ZoneInfo(tz_name) if tz_name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = None  # a channel sent a zone we do not know: fall back to UTC, named
+    if zone is None:
+        return f"{moment.astimezone(UTC):%d %b %Y, %H:%M} UTC"
+    return f"{moment.astimezone(zone):%d %b %Y, %H:%M}"
