@@ -7,7 +7,7 @@ Adaptive Cards 1.5, the version Teams renders.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from botbuilder.schema import Attachment
@@ -18,7 +18,7 @@ from microsoft_teams.cards import (
     TextBlock,
 )
 
-CARD_VERSION = "1.5"
+CARD_VERSION: Final = "1.5"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 
 # What the bot can do, in the order the help card shows it: (topic id, button title, one line).
