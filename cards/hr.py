@@ -1,0 +1,251 @@
+"""HR cards: the create-case form, the case card, case details, my cases, and the updates text.
+
+Builders are pure: they take typed results from `flows/hr.py` and return typed Adaptive Cards
+(1.5). Every button carries a `verb`; ids travel in the action's data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from microsoft_teams.cards import (
+    ActionSet,
+    AdaptiveCard,
+    CardElement,
+    Choice,
+    ChoiceSetInput,
+    Column,
+    ColumnSet,
+    Container,
+    Fact,
+    FactSet,
+    OpenUrlAction,
+    ShowCardAction,
+    SubmitAction,
+    TextBlock,
+    TextInput,
+)
+
+from cards.common import format_when, new_card, submit
+from flows.models import CasePage, Comment, HRCase, HRService, ListFilter, RecordUpdates
+
+# Lengths ServiceNow accepts: `short_description` is 160 characters, journal and description 4000.
+SUBJECT_MAX = 160
+DESCRIPTION_MAX = 4000
+COMMENT_MAX = 4000
+
+CREATE_SUBMIT = "hr.create_case.submit"
+CREATE_CANCEL = "hr.create_case.cancel"
+DETAILS = "hr.case_details"
+COMMENT = "hr.case_details.comment"
+UPDATES = "hr.case_updates"
+LIST = "hr.list_cases"
+LIST_PAGE = "hr.list_cases.page"
+CREATE = "hr.create_case"
+
+FILTERS: tuple[ListFilter, ...] = ("open", "closed", "all")
+_FILTER_TITLES: dict[str, str] = {"open": "open", "closed": "closed", "all": ""}
+
+
+def _title(text: str) -> TextBlock:
+    return TextBlock(text=text, size="Medium", weight="Bolder", wrap=True)
+
+
+def _subtle(text: str) -> TextBlock:
+    return TextBlock(text=text, wrap=True, is_subtle=True, spacing="Small")
+
+
+def service_choices(services: Sequence[HRService]) -> list[Choice]:
+    """HR services grouped by centre of excellence (1.5 has no choice groups: the COE leads)."""
+    ordered = sorted(services, key=lambda s: (s.coe.casefold(), s.name.casefold()))
+    return [
+        Choice(title=f"{s.coe} · {s.name}" if s.coe else s.name, value=s.sys_id) for s in ordered
+    ]
+
+
+def case_form_card(
+    services: Sequence[HRService],
+    draft: dict[str, Any],
+    draft_key: str,
+    problems: Sequence[str] = (),
+    retry: bool = False,
+) -> AdaptiveCard:
+    """The create-case form, filled with the draft; problems listed, Retry when creating failed."""
+    body: list[CardElement] = [_title("Ask HR")]
+    if retry:
+        body.append(
+            TextBlock(text="Your answers are kept. Press Retry to send them again.", wrap=True)
+        )
+    body += [TextBlock(text=f"• {p}", wrap=True, color="Attention") for p in problems]
+    body += [
+        ChoiceSetInput(
+            id="service_sys_id",
+            label="What is it about?",
+            choices=service_choices(services),
+            value=str(draft.get("service_sys_id") or "") or None,
+            placeholder="Choose an HR service",
+            is_required=True,
+            error_message="Please choose what your case is about.",
+        ),
+        TextInput(
+            id="subject",
+            label="Subject",
+            value=str(draft.get("subject") or ""),
+            max_length=SUBJECT_MAX,
+            is_required=True,
+            error_message="Please give your case a subject.",
+        ),
+        TextInput(
+            id="description",
+            label="Tell us more (optional)",
+            value=str(draft.get("description") or ""),
+            max_length=DESCRIPTION_MAX,
+            is_multiline=True,
+        ),
+    ]
+    send = submit("Retry" if retry else "Submit", CREATE_SUBMIT, draft_key=draft_key)
+    cancel = submit("Cancel", CREATE_CANCEL, draft_key=draft_key)
+    cancel.associated_inputs = "none"  # cancelling must not trip the form's required fields
+    return new_card(body, [send, cancel])
+
+
+def _portal_button(case: HRCase) -> list[OpenUrlAction]:
+    return [OpenUrlAction(title="Open in ServiceNow", url=case.url)] if case.url else []
+
+
+def case_card(case: HRCase, tz_name: str | None = None) -> AdaptiveCard:
+    """The answer to a new case: number, service, state, opened; Updates and the portal link."""
+    body: list[CardElement] = [_title(f"Your HR case {case.number} is open")]
+    if case.subject:
+        body.append(TextBlock(text=case.subject, wrap=True))
+    body += [
+        FactSet(
+            facts=[
+                Fact(title="Number", value=case.number),
+                Fact(title="Service", value=case.service or "—"),
+                Fact(title="State", value=case.state or "—"),
+                Fact(title="Opened", value=format_when(case.opened_at, tz_name)),
+            ]
+        ),
+        _subtle("HR will answer here and in the employee portal."),
+    ]
+    actions: list[Any] = [submit("View updates", UPDATES, number=case.number)]
+    return new_card(body, actions + _portal_button(case))
+
+
+def _comment_block(comment: Comment, tz_name: str | None) -> list[CardElement]:
+    return [
+        TextBlock(text="Latest comment", weight="Bolder", wrap=True, spacing="Medium"),
+        TextBlock(text=comment.text, wrap=True),
+        _subtle(f"{comment.author or 'HR'}, {format_when(comment.created_at, tz_name)}"),
+    ]
+
+
+def comment_action(case: HRCase, comment_key: str) -> ShowCardAction:
+    """ "Add a comment": a small inline form whose Send carries the case number and a key."""
+    form = AdaptiveCard(
+        body=[
+            TextInput(
+                id="comment",
+                label="Your comment",
+                is_multiline=True,
+                max_length=COMMENT_MAX,
+                is_required=True,
+                error_message="Please type your comment.",
+            )
+        ],
+        actions=[submit("Send", COMMENT, number=case.number, comment_key=comment_key)],
+    )
+    return ShowCardAction(title="Add a comment", card=form)
+
+
+def case_details_card(case: HRCase, comment_key: str, tz_name: str | None = None) -> AdaptiveCard:
+    """Case details: facts, description, latest visible comment; Updates, Add a comment, portal."""
+    facts = [
+        Fact(title="Number", value=case.number),
+        Fact(title="Service", value=case.service or "—"),
+        Fact(title="State", value=case.state or "—"),
+        Fact(title="Priority", value=case.priority or "—"),
+        Fact(title="Opened", value=format_when(case.opened_at, tz_name)),
+        Fact(title="Updated", value=format_when(case.updated_at, tz_name)),
+        Fact(title="Assigned to", value=case.assigned_to or "Not assigned yet"),
+    ]
+    body: list[CardElement] = [_title(f"{case.number}: {case.subject or 'HR case'}")]
+    body.append(FactSet(facts=facts))
+    if case.description:
+        body.append(TextBlock(text=case.description, wrap=True, spacing="Medium"))
+    if case.latest_comment is not None:
+        body += _comment_block(case.latest_comment, tz_name)
+    actions: list[Any] = [submit("Updates", UPDATES, number=case.number)]
+    if case.active:
+        actions.append(comment_action(case, comment_key))
+    return new_card(body, actions + _portal_button(case))
+
+
+def _case_row(case: HRCase, tz_name: str | None) -> ColumnSet:
+    text = Column(
+        width="stretch",
+        items=[
+            TextBlock(text=f"**{case.number}** {case.subject}", wrap=True),
+            _subtle(f"{case.state or '—'} · updated {format_when(case.updated_at, tz_name)}"),
+        ],
+    )
+    button = Column(
+        width="auto",
+        items=[ActionSet(actions=[submit("Details", DETAILS, number=case.number)])],
+    )
+    return ColumnSet(columns=[text, button], separator=True)
+
+
+def _list_heading(page: CasePage) -> str:
+    which = _FILTER_TITLES[page.filter]
+    label = f"{which} HR cases" if which else "HR cases"
+    if not page.items:
+        return f"You have no {label}."
+    first, last = page.offset + 1, page.offset + len(page.items)
+    return f"Your {label}: {first}–{last} of {page.total}"
+
+
+def _list_actions(page: CasePage) -> list[SubmitAction]:
+    actions: list[SubmitAction] = []
+    step = page.page_size
+    if page.has_previous:
+        offset = max(page.offset - step, 0)
+        actions.append(submit("Previous", LIST_PAGE, filter=page.filter, offset=offset))
+    if page.has_next:
+        actions.append(submit("Next", LIST_PAGE, filter=page.filter, offset=page.offset + step))
+    others = [f for f in FILTERS if f != page.filter]
+    actions += [submit(f"Show {f}", LIST_PAGE, filter=f, offset=0) for f in others]
+    if not page.items:
+        actions.insert(0, submit("Ask HR", CREATE))
+    return actions
+
+
+def case_list_card(page: CasePage, tz_name: str | None = None) -> AdaptiveCard:
+    """One page of the user's cases; each row opens its details; paging and filter buttons."""
+    body: list[CardElement] = [_title(_list_heading(page))]
+    if page.items:
+        body.append(Container(items=[_case_row(case, tz_name) for case in page.items]))
+    else:
+        body.append(TextBlock(text="Would you like to open one?", wrap=True))
+    body.append(_subtle(f"As of {format_when(page.as_of, tz_name)}"))
+    return new_card(body, list(_list_actions(page)))
+
+
+def case_updates_text(updates: RecordUpdates, tz_name: str | None = None) -> str:
+    """Plain sentences: what changed last and when, then the latest customer-visible comments."""
+    when = format_when(updates.updated_at, tz_name)
+    who = f" by {updates.updated_by}" if updates.updated_by else ""
+    state = f" It is now {updates.state}." if updates.state else ""
+    lines = [f"Your HR case {updates.number} was last updated on {when}{who}.{state}"]
+    if not updates.comments:
+        lines.append("There are no comments on it yet.")
+        return "\n\n".join(lines)
+    lines.append("Latest comments:" if len(updates.comments) > 1 else "Latest comment:")
+    for comment in updates.comments[:3]:
+        author = comment.author or "HR"
+        lines.append(
+            f"{author} wrote on {format_when(comment.created_at, tz_name)}: {comment.text}"
+        )
+    return "\n\n".join(lines)
