@@ -1,0 +1,330 @@
+"""IT ticket cards: the create form, the ticket, its details, the list, and the short answers.
+
+Builders only turn typed results (`flows.models`) into cards or plain text; they never call
+ServiceNow. Every date goes through `format_when` in the user's time zone (`tz`) when known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from microsoft_teams.cards import (
+    AdaptiveCard,
+    CardElement,
+    Choice,
+    ChoiceSetInput,
+    Column,
+    ColumnSet,
+    Container,
+    Fact,
+    FactSet,
+    OpenUrlAction,
+    ShowCardAction,
+    SubmitAction,
+    TextBlock,
+    TextInput,
+)
+
+from cards.common import format_when, new_card, submit
+from flows.models import Choice as FieldChoice
+from flows.models import Comment, RecordUpdates, Ticket, TicketPage
+
+SHORT_DESCRIPTION_MAX = 160
+DESCRIPTION_MAX = 4000
+COMMENT_MAX = 4000
+
+URGENCY_LABELS: dict[str, str] = {"high": "High", "medium": "Medium", "low": "Low"}
+FILTER_TITLES: dict[str, str] = {"open": "open", "closed": "closed", "all": ""}
+
+CREATE_SUBMIT = "it.create_ticket.submit"
+CREATE_CANCEL = "it.create_ticket.cancel"
+DETAILS = "it.ticket_details"
+UPDATES = "it.ticket_updates"
+LIST_PAGE = "it.list_tickets.page"
+COMMENT = "it.update_ticket.comment"
+URGENCY = "it.update_ticket.urgency"
+ATTACH = "it.update_ticket.attach"
+
+
+def ticket_form_card(
+    draft: dict[str, Any],
+    key: str,
+    categories: Sequence[FieldChoice],
+    *,
+    problems: Sequence[str] = (),
+    retry: bool = False,
+    file_names: Sequence[str] = (),
+) -> AdaptiveCard:
+    """The create-ticket form, filled with the draft; `key` makes its Submit idempotent."""
+    body: list[CardElement] = [
+        TextBlock(text="Report an IT problem", size="Large", weight="Bolder", wrap=True),
+        *_form_notes(problems, retry, file_names),
+        TextInput(
+            id="short_description",
+            label="What's the problem, in a few words?",
+            value=str(draft.get("short_description") or ""),
+            max_length=SHORT_DESCRIPTION_MAX,
+            is_required=True,
+            error_message="Please describe the problem in a few words.",
+        ),
+        TextInput(
+            id="description",
+            label="Anything else we should know?",
+            value=str(draft.get("description") or ""),
+            max_length=DESCRIPTION_MAX,
+            is_multiline=True,
+        ),
+        _urgency_input(str(draft.get("urgency") or "medium")),
+        _category_input(categories, str(draft.get("category") or "")),
+    ]
+    title = "Retry" if retry else "Submit"
+    actions = [submit(title, CREATE_SUBMIT, draft_key=key), submit("Cancel", CREATE_CANCEL)]
+    return new_card(body, actions)
+
+
+def _form_notes(
+    problems: Sequence[str], retry: bool, file_names: Sequence[str]
+) -> list[CardElement]:
+    notes: list[CardElement] = [
+        TextBlock(text=problem, wrap=True, color="Attention") for problem in problems
+    ]
+    if retry:
+        notes.append(
+            TextBlock(
+                text="Your ticket was not created yet. Your text is kept: press Retry.",
+                wrap=True,
+                color="Warning",
+            )
+        )
+    if file_names:
+        names = ", ".join(file_names)
+        notes.append(TextBlock(text=f"I'll attach: {names}", wrap=True, is_subtle=True))
+    return notes
+
+
+def _urgency_input(value: str, input_id: str = "urgency") -> ChoiceSetInput:
+    return ChoiceSetInput(
+        id=input_id,
+        label="How urgent is it?",
+        style="expanded",
+        value=value if value in URGENCY_LABELS else "medium",
+        choices=[Choice(title=label, value=value) for value, label in URGENCY_LABELS.items()],
+    )
+
+
+def _category_input(categories: Sequence[FieldChoice], value: str) -> ChoiceSetInput:
+    known = {choice.value for choice in categories}
+    return ChoiceSetInput(
+        id="category",
+        label="Category",
+        style="compact",
+        placeholder="Choose a category (optional)",
+        value=value if value in known else None,
+        choices=[Choice(title=choice.label, value=choice.value) for choice in categories],
+    )
+
+
+def _ticket_facts(ticket: Ticket, tz: str | None, *, full: bool) -> FactSet:
+    facts = [
+        Fact(title="Number", value=ticket.number),
+        Fact(title="State", value=ticket.state or "unknown"),
+        Fact(title="Priority", value=ticket.priority or "not set"),
+        Fact(title="Urgency", value=ticket.urgency or "not set"),
+        Fact(title="Category", value=ticket.category or "none"),
+    ]
+    if full:
+        facts += [
+            Fact(title="Assignment group", value=ticket.assignment_group or "not assigned yet"),
+            Fact(title="Assigned to", value=ticket.assigned_to or "nobody yet"),
+        ]
+    facts.append(Fact(title="Opened", value=format_when(ticket.opened_at, tz)))
+    if full:
+        facts.append(Fact(title="Updated", value=format_when(ticket.updated_at, tz)))
+    return FactSet(facts=facts)
+
+
+def _heading(ticket: Ticket, lead: str = "") -> list[CardElement]:
+    title = f"{lead}{ticket.number}" if lead else ticket.number
+    return [
+        TextBlock(text=title, size="Large", weight="Bolder", wrap=True),
+        TextBlock(text=ticket.short_description or "(no summary)", wrap=True, spacing="None"),
+    ]
+
+
+def _open_in_servicenow(ticket: Ticket) -> list[OpenUrlAction]:
+    return [OpenUrlAction(title="Open in ServiceNow", url=ticket.url)] if ticket.url else []
+
+
+def ticket_card(ticket: Ticket, tz: str | None, notes: Sequence[str] = ()) -> AdaptiveCard:
+    """The answer to a created ticket: its number and key facts, Details, a link to ServiceNow."""
+    body: list[CardElement] = [
+        *_heading(ticket, "I've opened "),
+        _ticket_facts(ticket, tz, full=False),
+        *(TextBlock(text=note, wrap=True, is_subtle=True) for note in notes),
+    ]
+    actions: list[Any] = [submit("Details", DETAILS, number=ticket.number)]
+    return new_card(body, [*actions, *_open_in_servicenow(ticket)])
+
+
+def ticket_details_card(ticket: Ticket, tz: str | None, key: str) -> AdaptiveCard:
+    """Everything an employee may see of a ticket, with the actions they may take on it.
+
+    `key` goes into the comment form so a double click adds one comment.
+    """
+    body: list[CardElement] = [*_heading(ticket), _ticket_facts(ticket, tz, full=True)]
+    if ticket.description:
+        body.append(_section("Description", ticket.description))
+    if ticket.latest_comment is not None:
+        body.append(_section("Latest comment", _comment_text(ticket.latest_comment, tz)))
+    if ticket.attachments:
+        names = "\n".join(f"- {item.file_name}" for item in ticket.attachments)
+        body.append(_section("Attachments", names))
+    actions: list[Any] = []
+    if ticket.active:
+        actions += [
+            ShowCardAction(title="Add comment", card=comment_form(ticket.number, key)),
+            ShowCardAction(title="Change urgency", card=urgency_form(ticket)),
+            submit("Add attachment", ATTACH, number=ticket.number),
+        ]
+    actions.append(submit("Updates", UPDATES, number=ticket.number))
+    return new_card(body, [*actions, *_open_in_servicenow(ticket)])
+
+
+def _section(title: str, text: str) -> Container:
+    return Container(
+        separator=True,
+        items=[
+            TextBlock(text=title, weight="Bolder", wrap=True),
+            TextBlock(text=text, wrap=True, spacing="Small"),
+        ],
+    )
+
+
+def _comment_text(comment: Comment, tz: str | None) -> str:
+    return (
+        f"{comment.text}\n\n— {comment.author or 'someone'}, {format_when(comment.created_at, tz)}"
+    )
+
+
+def comment_form(number: str, key: str) -> AdaptiveCard:
+    """A one-field form that adds a customer-visible comment to the ticket."""
+    body: list[CardElement] = [
+        TextInput(
+            id="comment",
+            label=f"Your comment on {number}",
+            is_multiline=True,
+            is_required=True,
+            max_length=COMMENT_MAX,
+            error_message="Please write your comment.",
+        )
+    ]
+    return new_card(body, [submit("Add comment", COMMENT, number=number, comment_key=key)])
+
+
+def urgency_form(ticket: Ticket) -> AdaptiveCard:
+    """A one-choice form that changes the ticket's urgency."""
+    current = _urgency_name(ticket.urgency_value)
+    body: list[CardElement] = [_urgency_input(current)]
+    return new_card(body, [submit("Change urgency", URGENCY, number=ticket.number)])
+
+
+def _urgency_name(value: str) -> str:
+    return {"1": "high", "2": "medium", "3": "low"}.get(value, "medium")
+
+
+def status_line(ticket: Ticket, tz: str | None) -> str:
+    """One sentence: state, who has it, when it last changed."""
+    holder = ticket.assigned_to or ticket.assignment_group or "nobody yet"
+    when = format_when(ticket.updated_at, tz)
+    summary = f" ({ticket.short_description})" if ticket.short_description else ""
+    return (
+        f"{ticket.number}{summary} is **{ticket.state or 'unknown'}**, "
+        f"with {holder}; last updated {when}."
+    )
+
+
+def ticket_list_card(page: TicketPage, tz: str | None) -> AdaptiveCard:
+    """One page of the user's tickets: a row each (opens its details), paging and filter buttons."""
+    which = FILTER_TITLES[page.filter]
+    title = f"Your {which} tickets" if which else "All your tickets"
+    first, last = page.offset + 1, page.offset + len(page.items)
+    body: list[CardElement] = [
+        TextBlock(text=title, size="Large", weight="Bolder", wrap=True),
+        TextBlock(
+            text=f"{first}–{last} of {page.total}, as of {format_when(page.as_of, tz)}",
+            is_subtle=True,
+            wrap=True,
+            spacing="None",
+        ),
+        *(_ticket_row(ticket, tz) for ticket in page.items),
+    ]
+    return new_card(body, _list_actions(page))
+
+
+def _ticket_row(ticket: Ticket, tz: str | None) -> ColumnSet:
+    return ColumnSet(
+        separator=True,
+        select_action=submit("Details", DETAILS, number=ticket.number),
+        columns=[
+            Column(
+                width="stretch",
+                items=[
+                    TextBlock(text=f"**{ticket.number}** {ticket.short_description}", wrap=True),
+                    TextBlock(
+                        text=f"Updated {format_when(ticket.updated_at, tz)}",
+                        is_subtle=True,
+                        spacing="None",
+                        wrap=True,
+                    ),
+                ],
+            ),
+            Column(width="auto", items=[TextBlock(text=ticket.state or "unknown", wrap=True)]),
+        ],
+    )
+
+
+def _list_actions(page: TicketPage) -> list[SubmitAction]:
+    actions: list[SubmitAction] = []
+    if page.has_previous:
+        offset = max(page.offset - page.page_size, 0)
+        actions.append(submit("Previous", LIST_PAGE, filter=page.filter, offset=offset))
+    if page.has_next:
+        offset = page.offset + page.page_size
+        actions.append(submit("Next", LIST_PAGE, filter=page.filter, offset=offset))
+    return actions + filter_buttons(page.filter)
+
+
+def filter_buttons(current: str) -> list[SubmitAction]:
+    """Buttons that switch the list to the other filters."""
+    titles = {"open": "Show open", "closed": "Show closed", "all": "Show all"}
+    return [
+        submit(title, LIST_PAGE, filter=name, offset=0)
+        for name, title in titles.items()
+        if name != current
+    ]
+
+
+def empty_list_text(filter_name: str) -> str:
+    """What to say when the user has no tickets under this filter."""
+    which = FILTER_TITLES.get(filter_name, "")
+    return f"You have no {which} IT tickets." if which else "You have no IT tickets yet."
+
+
+def updates_text(updates: RecordUpdates, tz: str | None, max_comments: int = 3) -> str:
+    """A short text answer: what changed last and when, then the latest customer-visible comments."""
+    who = f" by {updates.updated_by}" if updates.updated_by else ""
+    lines = [
+        f"{updates.number} is **{updates.state or 'unknown'}**; "
+        f"last changed {format_when(updates.updated_at, tz)}{who}."
+    ]
+    comments = updates.comments[:max_comments]
+    if not comments:
+        lines.append("There are no comments on it yet.")
+    else:
+        lines.append("Latest comments:")
+        lines += [
+            f"- {format_when(c.created_at, tz)}, {c.author or 'someone'}: {c.text}"
+            for c in comments
+        ]
+    return "\n\n".join(lines)

@@ -1,0 +1,185 @@
+"""IT ticket cards: valid Adaptive Cards 1.5 that show what an employee needs, and never more."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from cards import it
+from cards.common import card_to_dict
+from flows.models import AttachmentInfo, Choice, Comment, RecordUpdates, Ticket, TicketPage
+from tests.cards.schema import assert_valid_card
+
+WHEN = datetime(2025, 3, 12, 13, 5, tzinfo=UTC)
+CATEGORIES = [Choice(value="hardware", label="Hardware"), Choice(value="network", label="Network")]
+
+
+def _ticket(number: str = "INC0010023", **changes: Any) -> Ticket:
+    values: dict[str, Any] = {
+        "sys_id": "a" * 32,
+        "number": number,
+        "short_description": "Laptop won't boot",
+        "description": "Black screen since this morning.",
+        "state": "In Progress",
+        "state_value": "2",
+        "priority": "2 - High",
+        "urgency": "1 - High",
+        "urgency_value": "1",
+        "category": "Hardware",
+        "assignment_group": "Service Desk",
+        "assigned_to": "Beth Anglin",
+        "opened_at": WHEN,
+        "updated_at": WHEN,
+        "url": "https://contoso.service-now.com/incident.do?sys_id=" + "a" * 32,
+        "latest_comment": Comment(author="Beth Anglin", created_at=WHEN, text="Please reboot."),
+        "attachments": [AttachmentInfo(sys_id="b" * 32, file_name="screen.png")],
+    }
+    return Ticket.model_validate({**values, **changes})
+
+
+def _texts(node: object) -> list[str]:
+    """Every text a card shows (text blocks, fact titles and values, labels), depth first."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key in ("text", "title", "value", "label"):
+            if isinstance(node.get(key), str):
+                found.append(node[key])
+        for child in node.values():
+            found += _texts(child)
+    elif isinstance(node, list):
+        for child in node:
+            found += _texts(child)
+    return found
+
+
+def _verbs(card: dict[str, Any]) -> list[str]:
+    return [a["data"]["verb"] for a in card.get("actions", []) if a["type"] == "Action.Submit"]
+
+
+def test_every_it_card_is_valid_adaptive_card_1_5() -> None:
+    page = TicketPage(items=[_ticket(), _ticket("INC0010024")], total=7, as_of=WHEN)
+    cards = [
+        it.ticket_form_card({}, "k1", CATEGORIES),
+        it.ticket_form_card(
+            {"short_description": "x", "urgency": "high", "category": "network"},
+            "k1",
+            CATEGORIES,
+            problems=["Please fill in short description."],
+            retry=True,
+            file_names=["screen.png"],
+        ),
+        it.ticket_card(_ticket(), "Europe/Berlin", ["screen.png is attached."]),
+        it.ticket_card(_ticket(url=""), None),
+        it.ticket_details_card(_ticket(), None, "k2"),
+        it.ticket_details_card(
+            _ticket(active=False, latest_comment=None, attachments=[], description=""), None, "k"
+        ),
+        it.ticket_list_card(page, "Europe/Berlin"),
+        it.ticket_list_card(page.model_copy(update={"offset": 5}), None),
+    ]
+    for card in cards:
+        assert card.version == "1.5"
+        assert_valid_card(card)
+
+
+def test_form_is_prefilled_and_its_submit_carries_the_draft_key() -> None:
+    draft = {"short_description": "Laptop won't boot", "description": "urgent", "urgency": "high"}
+    card = card_to_dict(it.ticket_form_card(draft, "key-1", CATEGORIES))
+    inputs = {item["id"]: item for item in card["body"] if "id" in item}
+    assert inputs["short_description"]["value"] == "Laptop won't boot"
+    assert inputs["urgency"]["value"] == "high"
+    assert [c["value"] for c in inputs["category"]["choices"]] == ["hardware", "network"]
+    assert card["actions"][0]["data"] == {"verb": "it.create_ticket.submit", "draft_key": "key-1"}
+    assert _verbs(card)[1] == "it.create_ticket.cancel"
+
+
+def test_form_shown_again_after_an_outage_offers_retry_and_names_pending_files() -> None:
+    card = card_to_dict(
+        it.ticket_form_card({}, "k", CATEGORIES, retry=True, file_names=["log.txt"])
+    )
+    texts = _texts(card)
+    assert card["actions"][0]["title"] == "Retry"
+    assert any("log.txt" in text for text in texts)
+
+
+def test_created_ticket_card_shows_number_state_priority_urgency_category_opened_and_link() -> None:
+    card = card_to_dict(it.ticket_card(_ticket(), "Europe/Berlin"))
+    texts = _texts(card)
+    for expected in ("INC0010023", "In Progress", "2 - High", "1 - High", "Hardware"):
+        assert any(expected in text for text in texts), expected
+    assert "12 Mar 2025, 14:05" in texts  # opened, shown in the user's zone
+    assert card["actions"][-1] == {
+        "type": "Action.OpenUrl",
+        "title": "Open in ServiceNow",
+        "url": _ticket().url,
+    }
+
+
+def test_details_card_shows_people_comment_attachments_and_its_actions() -> None:
+    card = card_to_dict(it.ticket_details_card(_ticket(), None, "key-9"))
+    texts = _texts(card)
+    for expected in ("Service Desk", "Beth Anglin", "Please reboot.", "- screen.png"):
+        assert any(expected in text for text in texts), expected
+    assert "12 Mar 2025, 13:05 UTC" in texts
+    titles = [action["title"] for action in card["actions"]]
+    assert titles == [
+        "Add comment",
+        "Change urgency",
+        "Add attachment",
+        "Updates",
+        "Open in ServiceNow",
+    ]
+    comment_submit = card["actions"][0]["card"]["actions"][0]["data"]
+    assert comment_submit == {
+        "verb": "it.update_ticket.comment",
+        "number": "INC0010023",
+        "comment_key": "key-9",
+    }
+    urgency = card["actions"][1]["card"]["body"][0]
+    assert urgency["value"] == "high"
+
+
+def test_closed_ticket_details_offer_no_changes() -> None:
+    card = card_to_dict(it.ticket_details_card(_ticket(active=False, url=""), None, "k"))
+    assert [action["title"] for action in card["actions"]] == ["Updates"]
+
+
+def test_list_card_rows_open_details_and_paging_keeps_the_filter() -> None:
+    page = TicketPage(
+        items=[_ticket("INC0010031")], filter="closed", offset=5, total=11, as_of=WHEN
+    )
+    card = card_to_dict(it.ticket_list_card(page, None))
+    assert card["body"][0]["text"] == "Your closed tickets"
+    assert card["body"][1]["text"] == "6–6 of 11, as of 12 Mar 2025, 13:05 UTC"
+    row = card["body"][2]
+    assert row["selectAction"]["data"] == {"verb": "it.ticket_details", "number": "INC0010031"}
+    datas = [action["data"] for action in card["actions"]]
+    assert {"verb": "it.list_tickets.page", "filter": "closed", "offset": 0} in datas
+    assert {"verb": "it.list_tickets.page", "filter": "closed", "offset": 10} in datas
+    assert {"verb": "it.list_tickets.page", "filter": "open", "offset": 0} in datas
+
+
+def test_status_line_says_state_holder_and_last_update() -> None:
+    line = it.status_line(_ticket(), "Europe/Berlin")
+    assert line == (
+        "INC0010023 (Laptop won't boot) is **In Progress**, with Beth Anglin; "
+        "last updated 12 Mar 2025, 14:05."
+    )
+    unassigned = it.status_line(_ticket(assigned_to="", assignment_group=""), None)
+    assert "with nobody yet" in unassigned
+
+
+def test_updates_text_lists_latest_comments_newest_first_and_caps_them() -> None:
+    comments = [
+        Comment(author=f"Agent {n}", created_at=WHEN, text=f"comment {n}") for n in range(5)
+    ]
+    updates = RecordUpdates(
+        number="INC0010023", state="On Hold", updated_at=WHEN, updated_by="beth", comments=comments
+    )
+    text = it.updates_text(updates, None)
+    assert text.startswith(
+        "INC0010023 is **On Hold**; last changed 12 Mar 2025, 13:05 UTC by beth."
+    )
+    assert "comment 2" in text and "comment 3" not in text
+    empty = it.updates_text(RecordUpdates(number="INC0010023"), None)
+    assert "no comments" in empty
