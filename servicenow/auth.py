@@ -1,0 +1,288 @@
+"""Authentication providers for the Table API client, chosen by `SERVICENOW_AUTH`.
+
+Each provider gives the headers of the next request and, after a 401, one chance to obtain new
+credentials (`refresh`). Secrets never appear in a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextvars
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from servicenow.errors import ConfigurationError, Unauthorized, Unavailable
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+# The signed-in employee's Entra token (Teams SSO) for on-behalf-of calls; set per turn.
+user_assertion: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "snowdesk_user_assertion", default=None
+)
+REFRESH_MARGIN_S = 60.0
+
+
+class AuthProvider(ABC):
+    """Credentials for the Table API."""
+
+    label: str = ""
+
+    @abstractmethod
+    async def headers(self) -> dict[str, str]:
+        """The `Authorization` header (and friends) for the next request."""
+
+    async def refresh(self) -> bool:
+        """After a 401: get fresh credentials; True when one retry is worth it."""
+        return False
+
+
+class BasicAuth(AuthProvider):
+    """`Authorization: Basic` with a ServiceNow user name and password."""
+
+    label = "basic"
+
+    def __init__(self, username: str, password: str) -> None:
+        if not username or not password:
+            raise ConfigurationError("basic auth needs SERVICENOW_USERNAME and SERVICENOW_PASSWORD")
+        token = base64.b64encode(f"{username}:{password}".encode()).decode()
+        self._header = {"Authorization": f"Basic {token}"}
+
+    async def headers(self) -> dict[str, str]:
+        return dict(self._header)
+
+
+class OAuth2Auth(AuthProvider):
+    """OAuth 2.0 against the instance's `/oauth_token.do` (password or client_credentials).
+
+    Caches the access token, refreshes it `REFRESH_MARGIN_S` before expiry (with the refresh
+    token when there is one) and once more after a 401.
+    """
+
+    label = "oauth2"
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        grant: str = "password",
+        username: str = "",
+        password: str = "",
+        clock: Clock = time.monotonic,
+    ) -> None:
+        if not client_id or not client_secret:
+            raise ConfigurationError(
+                "oauth2 needs SERVICENOW_CLIENT_ID and SERVICENOW_CLIENT_SECRET"
+            )
+        if grant not in ("password", "client_credentials"):
+            raise ConfigurationError(
+                "SERVICENOW_OAUTH_GRANT must be `password` or `client_credentials`"
+            )
+        if grant == "password" and not (username and password):
+            raise ConfigurationError(
+                "the oauth2 password grant needs SERVICENOW_USERNAME and SERVICENOW_PASSWORD"
+            )
+        self._http = http
+        self._url = f"{base_url}/oauth_token.do"
+        self._client = {"client_id": client_id, "client_secret": client_secret}
+        self._grant = grant
+        self._user = {"username": username, "password": password}
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self._access: str | None = None
+        self._refresh_token: str | None = None
+        self._expires_at = 0.0
+
+    async def headers(self) -> dict[str, str]:
+        async with self._lock:
+            if self._access is None or self._clock() >= self._expires_at - REFRESH_MARGIN_S:
+                await self._renew()
+        return {"Authorization": f"Bearer {self._access}"}
+
+    async def refresh(self) -> bool:
+        async with self._lock:
+            self._access = None
+            await self._renew()
+        return True
+
+    async def _renew(self) -> None:
+        if self._refresh_token:
+            form = {"grant_type": "refresh_token", "refresh_token": self._refresh_token}
+            try:
+                await self._request_token(form)
+                return
+            except Unauthorized:
+                self._refresh_token = None  # expired or revoked: fall back to the primary grant
+        form = {"grant_type": self._grant}
+        if self._grant == "password":
+            form |= self._user
+        await self._request_token(form)
+
+    async def _request_token(self, form: dict[str, str]) -> None:
+        try:
+            response = await self._http.post(self._url, data=form | self._client)
+        except httpx.TimeoutException:
+            raise Unavailable("the OAuth token endpoint did not answer in time") from None
+        except httpx.HTTPError as exc:
+            raise Unavailable(
+                f"the OAuth token endpoint is unreachable ({type(exc).__name__})"
+            ) from None
+        body = _json(response)
+        if response.status_code != 200 or "access_token" not in body:
+            log.warning(
+                "servicenow.oauth.refused",
+                extra={"grant": form["grant_type"], "status": response.status_code},
+            )
+            raise Unauthorized(
+                f"the instance refused the OAuth {form['grant_type']} grant "
+                f"(HTTP {response.status_code}, {body.get('error_description', 'no detail')}): "
+                "check the client id/secret"
+                + (" and the user name/password" if form["grant_type"] == "password" else "")
+            )
+        self._access = str(body["access_token"])
+        self._refresh_token = body.get("refresh_token") or self._refresh_token
+        self._expires_at = self._clock() + float(body.get("expires_in", 1800))
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+class _MsalAuth(AuthProvider):
+    """Shared plumbing of the Entra providers: a lazily built msal app, used off the event loop."""
+
+    def __init__(
+        self,
+        tenant_id: str,
+        client_id: str,
+        scope: str,
+        client_credential: Any,
+        authority: str | None = None,
+        http_client: Any = None,
+    ) -> None:
+        if not tenant_id or not client_id or not scope:
+            raise ConfigurationError(
+                f"{self.label} needs ENTRA_TENANT_ID, ENTRA_CLIENT_ID and SERVICENOW_ENTRA_SCOPE"
+            )
+        self._client_id = client_id
+        self._authority = authority or f"https://login.microsoftonline.com/{tenant_id}"
+        self._scopes = [scope]
+        self._credential = client_credential
+        self._http_client = http_client
+        self._app: Any = None
+        self._lock = asyncio.Lock()
+
+    def _build_app(self) -> Any:
+        import msal  # heavy; only the Entra providers need it
+
+        options: dict[str, Any] = {}
+        if self._http_client is not None:
+            options["http_client"] = self._http_client
+        return msal.ConfidentialClientApplication(
+            self._client_id,
+            authority=self._authority,
+            client_credential=self._credential,
+            **options,
+        )
+
+    async def _app_ready(self) -> Any:
+        async with self._lock:
+            if self._app is None:
+                try:
+                    self._app = await asyncio.to_thread(self._build_app)
+                except ValueError as exc:  # msal: bad authority / credential shape
+                    raise ConfigurationError(f"{self.label}: {exc}") from None
+                except Exception as exc:  # msal reaches the authority over requests
+                    raise Unavailable(
+                        f"{self.label}: Entra ID is unreachable ({type(exc).__name__})"
+                    ) from None
+        return self._app
+
+    def _bearer(self, result: dict[str, Any] | None) -> dict[str, str]:
+        if not result or "access_token" not in result:
+            error = (result or {}).get("error", "no_token")
+            log.warning("servicenow.entra.refused", extra={"provider": self.label, "error": error})
+            raise Unauthorized(
+                f"Entra ID refused the {self.label} token request ({error}): check the tenant, "
+                "client id, certificate and SERVICENOW_ENTRA_SCOPE"
+            )
+        return {"Authorization": f"Bearer {result['access_token']}"}
+
+
+class EntraCertificateAuth(_MsalAuth):
+    """An app token from Entra ID, proven with a certificate (private key + thumbprint)."""
+
+    label = "entra_certificate"
+
+    def __init__(
+        self,
+        tenant_id: str,
+        client_id: str,
+        scope: str,
+        private_key_pem: str,
+        thumbprint: str,
+        authority: str | None = None,
+        http_client: Any = None,
+    ) -> None:
+        if not private_key_pem or not thumbprint:
+            raise ConfigurationError(
+                "entra_certificate needs ENTRA_CERTIFICATE_PATH (PEM with the private key) and "
+                "ENTRA_CERTIFICATE_THUMBPRINT"
+            )
+        credential = {"private_key": private_key_pem, "thumbprint": thumbprint}
+        super().__init__(tenant_id, client_id, scope, credential, authority, http_client)
+
+    async def headers(self) -> dict[str, str]:
+        app = await self._app_ready()
+        # msal serves its cached token and renews it shortly before expiry.
+        result = await asyncio.to_thread(app.acquire_token_for_client, scopes=self._scopes)
+        return self._bearer(result)
+
+    async def refresh(self) -> bool:
+        app = await self._app_ready()
+        await asyncio.to_thread(app.remove_tokens_for_client)
+        return True
+
+
+class EntraUserAuth(_MsalAuth):
+    """On behalf of the signed-in employee: exchanges their Teams SSO token for a ServiceNow one.
+
+    The employee's token is read from the `user_assertion` context variable, set for the turn.
+    """
+
+    label = "entra_user"
+
+    def __init__(
+        self,
+        tenant_id: str,
+        client_id: str,
+        scope: str,
+        client_secret: str,
+        authority: str | None = None,
+        http_client: Any = None,
+    ) -> None:
+        if not client_secret:
+            raise ConfigurationError("entra_user needs the Entra app's client secret")
+        super().__init__(tenant_id, client_id, scope, client_secret, authority, http_client)
+
+    async def headers(self) -> dict[str, str]:
+        assertion = user_assertion.get()
+        if not assertion:
+            raise Unauthorized("entra_user: no signed-in employee token for this turn")
+        app = await self._app_ready()
+        result = await asyncio.to_thread(
+            app.acquire_token_on_behalf_of, user_assertion=assertion, scopes=self._scopes
+        )
+        return self._bearer(result)
