@@ -77,7 +77,11 @@ class FormTopic(TopicDialog):
 
     async def on_begin_dialog(self, inner_dc: DialogContext, options: object) -> DialogTurnResult:
         topic_options = TopicOptions.of(options)
-        state = inner_dc.active_dialog.state if inner_dc.active_dialog else {}
+        state = topic_state(inner_dc)
+        if topic_options.verb == self.cancel_verb:
+            # Cancel on a form whose topic already ended: say so rather than open a new form.
+            await inner_dc.context.send_activity(CANCELLED)
+            return await inner_dc.end_dialog()
         if topic_options.verb == self.submit_verb and topic_options.data:
             # A Submit from a form whose topic already ended (double click, redelivery, restart).
             state[DRAFT_KEY] = str(topic_options.data.get(DRAFT_KEY) or _new_key())
@@ -93,7 +97,7 @@ class FormTopic(TopicDialog):
         return Dialog.end_of_turn
 
     async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
-        state = inner_dc.active_dialog.state if inner_dc.active_dialog else {}
+        state = topic_state(inner_dc)
         submit = card_submit(inner_dc.context.activity)
         if submit is None:
             await inner_dc.context.send_activity(
@@ -128,6 +132,15 @@ class FormTopic(TopicDialog):
     ) -> None:
         card = await self.form_card(dc, state[DRAFT], state[DRAFT_KEY], problems, retry)
         await dc.context.send_activity(MessageFactory.attachment(to_attachment(card)))
+
+
+def topic_state(inner_dc: DialogContext) -> dict[str, Any]:
+    """The topic's own state, kept across turns (the inner context of a topic has no dialogs)."""
+    parent = inner_dc.parent
+    if parent is None or parent.active_dialog is None:
+        raise RuntimeError("a topic's state is read inside its own turn only")
+    state: dict[str, Any] = parent.active_dialog.state
+    return state
 
 
 def _new_key() -> str:
