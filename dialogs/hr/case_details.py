@@ -1,0 +1,67 @@
+"""Case details: "show my HR case" → the latest one; "details of HRC0001234" → that one, if theirs.
+
+The details card's "Add a comment" sends `hr.case_details.comment` with the case number, the
+comment and a per-card key; the comment is added once, however often it is delivered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from botbuilder.dialogs import DialogContext
+
+from cards.hr import COMMENT, COMMENT_MAX, case_details_card
+from dialogs.base import TopicOptions
+from dialogs.forms import clean_text
+from dialogs.hr._common import HRTopic, case_number, plain, send_card, user_zone
+from flows import hr
+
+ASK_FOR_NUMBER = "Which HR case should I add the comment to? Please tell me its number."
+
+
+class CaseDetails(HRTopic):
+    """Show one of the user's HR cases; add a comment to it from its card."""
+
+    topic_id = "hr.case_details"
+
+    async def answer(self, dc: DialogContext, options: TopicOptions) -> None:
+        if options.verb == COMMENT or (options.entities.get("comment") and case_number(options)):
+            await self._add_comment(dc, options)
+        else:
+            await self._show(dc, case_number(options))
+
+    async def _show(self, dc: DialogContext, number: str | None) -> None:
+        await self.show_typing(dc.context)
+        user = await self.employee(dc)
+        case = await hr.get_case_details(self.deps.orchestrator, user, number)
+        card = case_details_card(case, secrets.token_hex(8), user_zone(dc.context))
+        await send_card(dc.context, card)
+
+    async def _add_comment(self, dc: DialogContext, options: TopicOptions) -> None:
+        number = case_number(options)
+        if number is None:
+            await dc.context.send_activity(ASK_FOR_NUMBER)
+            return
+        raw = plain(options.data, "comment") or options.entities.get("comment", "")
+        try:
+            text = clean_text(raw, field="Your comment", max_length=COMMENT_MAX, required=True)
+        except ValueError as problem:
+            await dc.context.send_activity(str(problem))
+            return
+        await self.show_typing(dc.context)
+        user = await self.employee(dc)
+        key = _comment_key(
+            plain(options.data, "comment_key") or dc.context.activity.id, number, text
+        )
+        case = await hr.add_case_comment(self.deps.orchestrator, user, number, text, key)
+        await dc.context.send_activity(f"Thanks, I've added your comment to {case.number}.")
+        await send_card(
+            dc.context, case_details_card(case, secrets.token_hex(8), user_zone(dc.context))
+        )
+
+
+def _comment_key(card_key: str | None, number: str, text: str) -> str:
+    """Same card, case and words → same key: a double click or a redelivery adds one comment."""
+    digest = hashlib.sha256(f"{card_key or ''}\n{number}\n{text}".encode()).hexdigest()
+    return digest[:32]

@@ -1,0 +1,22 @@
+"""Case updates: "any news on my HR case?" → what changed last and the latest visible comments."""
+
+from __future__ import annotations
+
+from botbuilder.dialogs import DialogContext
+
+from cards.hr import case_updates_text
+from dialogs.base import TopicOptions
+from dialogs.hr._common import HRTopic, case_number, user_zone
+from flows import hr
+
+
+class CaseUpdates(HRTopic):
+    """Tell the user, in plain sentences, what happened on their HR case (never work notes)."""
+
+    topic_id = "hr.case_updates"
+
+    async def answer(self, dc: DialogContext, options: TopicOptions) -> None:
+        await self.show_typing(dc.context)
+        user = await self.employee(dc)
+        updates = await hr.get_case_updates(self.deps.orchestrator, user, case_number(options))
+        await dc.context.send_activity(case_updates_text(updates, user_zone(dc.context)))

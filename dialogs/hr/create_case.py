@@ -1,0 +1,108 @@
+"""Create an HR case: message → form pre-filled from what the user said → Submit → case card.
+
+The HR services come from `HRSD.GetHRServicesForUser` and are kept with the draft, so showing the
+form again (a validation problem, a Retry) costs no second lookup.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.dialogs import DialogContext
+from microsoft_teams.cards import AdaptiveCard
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from cards.hr import (
+    CREATE_CANCEL,
+    CREATE_SUBMIT,
+    DESCRIPTION_MAX,
+    SUBJECT_MAX,
+    case_card,
+    case_form_card,
+)
+from dialogs.base import TopicOptions
+from dialogs.forms import FormTopic, clean_text, topic_state
+from dialogs.hr._common import user_zone
+from dialogs.hr._services import suggest_service
+from flows import hr
+from flows.models import HRCaseDraft, HRService
+
+SERVICES = "hr_services"
+SYS_ID_MAX = 64
+
+
+class HRCaseForm(BaseModel):
+    """The create-case form as submitted: what ServiceNow will accept, or a sentence why not."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    service_sys_id: str = ""
+    subject: str = ""
+    description: str = ""
+
+    @field_validator("service_sys_id", mode="before")
+    @classmethod
+    def _service(cls, value: object) -> str:
+        return clean_text(value, field="What it is about", max_length=SYS_ID_MAX, required=True)
+
+    @field_validator("subject", mode="before")
+    @classmethod
+    def _subject(cls, value: object) -> str:
+        return clean_text(value, field="Subject", max_length=SUBJECT_MAX, required=True)
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _description(cls, value: object) -> str:
+        return clean_text(value, field="Description", max_length=DESCRIPTION_MAX, required=False)
+
+
+class CreateCase(FormTopic):
+    """Open an HR case for the user, from one sentence and one Submit."""
+
+    topic_id = "hr.create_case"
+    submit_verb = CREATE_SUBMIT
+    cancel_verb = CREATE_CANCEL
+    draft_model = HRCaseForm
+
+    async def initial_draft(self, dc: DialogContext, options: TopicOptions) -> dict[str, Any]:
+        services = await self._services(dc)
+        said = options.entities.get("description") or ""
+        service = suggest_service(options.text, services) if options.text else None
+        subject, description = _split(said)
+        return {
+            "service_sys_id": service.sys_id if service else "",
+            "subject": subject,
+            "description": description,
+        }
+
+    async def form_card(
+        self, dc: DialogContext, draft: dict[str, Any], key: str, problems: list[str], retry: bool
+    ) -> AdaptiveCard:
+        return case_form_card(await self._services(dc), draft, key, problems, retry)
+
+    async def create(self, dc: DialogContext, draft: BaseModel, key: str) -> AdaptiveCard:
+        user = await self.deps.current_employee(dc.context)
+        case_draft = HRCaseDraft.model_validate(draft.model_dump())
+        case = await hr.create_case(self.deps.orchestrator, user, case_draft, key)
+        return case_card(case, user_zone(dc.context))
+
+    async def _services(self, dc: DialogContext) -> list[HRService]:
+        state = topic_state(dc)
+        if SERVICES not in state:
+            user = await self.deps.current_employee(dc.context)
+            services = await hr.get_hr_services(self.deps.orchestrator, user)
+            state[SERVICES] = [s.model_dump() for s in services]
+        return [HRService.model_validate(s) for s in state[SERVICES]]
+
+
+def _split(said: str) -> tuple[str, str]:
+    """Subject and description from what the user said: a long message keeps all its words."""
+    text = " ".join(said.split())
+    if not text:
+        return "", ""
+    text = text[0].upper() + text[1:]
+    if len(text) <= SUBJECT_MAX:
+        return text, ""
+    cut = text.rfind(" ", 0, SUBJECT_MAX - 1)
+    subject = text[: cut if cut > 0 else SUBJECT_MAX - 1].rstrip(" ,.;:") + "…"
+    return subject, text[:DESCRIPTION_MAX]
