@@ -1,0 +1,54 @@
+"""Metadata cache in the bot's `Storage` (memory, SQLite or Redis), with a TTL.
+
+Holds choice labels, HR services per user, the per-user ticket lists and the results of
+idempotent creates. Per-user lists are versioned by a generation number: the user's own
+creates and updates bump it, which makes every cached page of theirs stale at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from botbuilder.core import Storage
+
+PREFIX = "snowdesk/cache/"
+
+
+class MetadataCache:
+    """Key → JSON-able value with an expiry, stored through botbuilder's `Storage`."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        ttl_seconds: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._storage = storage
+        self.ttl = ttl_seconds
+        self._clock = clock
+
+    async def get(self, key: str) -> Any | None:
+        """The cached value, or None when absent or expired."""
+        item = (await self._storage.read([PREFIX + key])).get(PREFIX + key)
+        if not isinstance(item, dict) or item.get("expires_at", 0) <= self._clock():
+            return None
+        return item.get("value")
+
+    async def set(self, key: str, value: Any, ttl_seconds: float | None = None) -> None:
+        """Store `value` for `ttl_seconds` (the cache's TTL by default)."""
+        ttl = self.ttl if ttl_seconds is None else ttl_seconds
+        item = {"value": value, "expires_at": self._clock() + ttl, "e_tag": "*"}
+        await self._storage.write({PREFIX + key: item})
+
+    async def generation(self, scope: str) -> int:
+        """The current generation of a scope (e.g. one user's ticket lists)."""
+        value = await self.get(f"gen/{scope}")
+        return int(value) if value is not None else 0
+
+    async def invalidate(self, scope: str) -> None:
+        """Make every entry keyed by this scope's generation stale."""
+        generation = await self.generation(scope)
+        # Kept longer than any entry it guards, so an old generation never comes back.
+        await self.set(f"gen/{scope}", generation + 1, ttl_seconds=max(self.ttl * 4, 86400))

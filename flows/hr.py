@@ -1,0 +1,129 @@
+"""HR system handlers (HRSD, table `sn_hr_core_case`): one business operation each.
+
+Every read is filtered to the employee (`opened_for`) by its template; every write re-reads the
+case through the same filter first. "Does not exist" and "is not yours" are one `RecordNotFound`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flows.errors import NotAllowed
+from flows.models import (
+    CasePage,
+    Choice,
+    Employee,
+    HRCase,
+    HRCaseDraft,
+    HRService,
+    ListFilter,
+    RecordUpdates,
+)
+from flows.orchestrator import Orchestrator
+from flows.records import found, record_lookup, row_to_model
+
+ACTIVE_FILTER: dict[ListFilter, str | None] = {"open": "true", "closed": "false", "all": None}
+
+
+def case_url(orch: Orchestrator, sys_id: str) -> str:
+    """The case's page in the employee service portal."""
+    return f"{orch.instance_url}/esc?id=hrm_ticket_page&table=sn_hr_core_case&sys_id={sys_id}"
+
+
+def _case(orch: Orchestrator, row: dict[str, Any]) -> HRCase:
+    return row_to_model(HRCase, row, url=case_url(orch, row["sys_id"]))
+
+
+def _must_be_open(row: dict[str, Any]) -> None:
+    if not row.get("active", True):
+        raise NotAllowed(f"{row.get('number', 'the case')} is closed")
+
+
+async def get_hr_services(orch: Orchestrator, user: Employee) -> list[HRService]:
+    """The HR services the employee may open a case for, cached per user for the TTL."""
+    key = f"hr_services/{user.sys_id}"
+    cached = await orch.cache.get(key)
+    if cached is None:
+        result = await orch.run("HRSD.GetHRServicesForUser", {}, user)
+        cached = [HRService.model_validate(row).model_dump() for row in result.rows]
+        await orch.cache.set(key, cached)
+    return [HRService.model_validate(item) for item in cached]
+
+
+async def get_case_states(orch: Orchestrator) -> list[Choice]:
+    """HR case states (value + label) read from `sys_choice`: their numbers are not public."""
+    cached = await orch.cache.get("choices/sn_hr_core_case/state")
+    if cached is None:
+        result = await orch.run("HRSD.GetMetadata", {"Element": "state"}, None)
+        cached = [{"value": r["value"], "label": r["label"]} for r in result.rows]
+        await orch.cache.set("choices/sn_hr_core_case/state", cached)
+    return [Choice.model_validate(item) for item in cached]
+
+
+async def create_case(
+    orch: Orchestrator, user: Employee, draft: HRCaseDraft, idempotency_key: str
+) -> HRCase:
+    """Open an HR case for the employee (about themselves); one case per key."""
+    if not draft.service_sys_id:
+        raise NotAllowed("an HR case needs an HR service")
+    subject = draft.subject.strip() or draft.description.strip()[:100] or "HR request"
+    variables = {
+        "ServiceSysId": draft.service_sys_id,
+        "Subject": subject,
+        "Description": draft.description,
+        "SubjectPersonSysId": user.sys_id,
+    }
+    result = await orch.run("HRSD.CreateCase", variables, user, idempotency_key=idempotency_key)
+    return _case(orch, found(result.first, None))
+
+
+async def get_case_details(orch: Orchestrator, user: Employee, number: str | None) -> HRCase:
+    """One of the employee's cases with its latest comment; None = the latest updated."""
+    result = await orch.run("HRSD.GetCaseDetails", record_lookup(number), user)
+    return _case(orch, found(result.first, number))
+
+
+async def get_case_updates(orch: Orchestrator, user: Employee, number: str | None) -> RecordUpdates:
+    """What changed last on one of the employee's cases; customer-visible comments only."""
+    result = await orch.run("HRSD.GetCaseUpdates", record_lookup(number), user)
+    return row_to_model(RecordUpdates, found(result.first, number))
+
+
+async def list_cases(
+    orch: Orchestrator,
+    user: Employee,
+    filter: ListFilter = "open",
+    offset: int = 0,
+    page_size: int = 5,
+) -> CasePage:
+    """A page of the employee's HR cases, most recently updated first, with the total."""
+    active = ACTIVE_FILTER[filter]
+    variables = {"Active": active} if active else {}
+    result = await orch.run(
+        "HRSD.GetCasesList", variables, user, limit=page_size, offset=offset, count=True
+    )
+    return CasePage(
+        items=[_case(orch, row) for row in result.rows],
+        filter=filter,
+        offset=offset,
+        page_size=page_size,
+        total=result.total or 0,
+        as_of=datetime.now(UTC),
+    )
+
+
+async def add_case_comment(
+    orch: Orchestrator, user: Employee, number: str, text: str, idempotency_key: str
+) -> HRCase:
+    """Add a customer-visible comment to one of the employee's open cases (once per key)."""
+    if not text.strip():
+        raise NotAllowed("a comment needs some text")
+    result = await orch.run(
+        "HRSD.AddComment",
+        {"Number": number.strip().upper(), "Comment": text},
+        user,
+        idempotency_key=idempotency_key,
+        guard=_must_be_open,
+    )
+    return _case(orch, found(result.first, number))
