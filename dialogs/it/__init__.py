@@ -1,0 +1,1 @@
+"""The IT topics: create, status, details, my tickets, update, latest updates (one module each)."""

@@ -1,0 +1,160 @@
+"""Create ticket: "my laptop won't boot, it's urgent" → a pre-filled form → Submit → ticket card.
+
+Two turns when the first message says the problem. Files the user sends while the form is open
+(or with the first message) are kept as references in the topic's state and attached to the new
+ticket after it is created; the draft itself is kept by FormTopic until ServiceNow has it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
+from microsoft_teams.cards import AdaptiveCard
+from pydantic import BaseModel, field_validator
+
+from cards.it import (
+    CREATE_CANCEL,
+    CREATE_SUBMIT,
+    DESCRIPTION_MAX,
+    SHORT_DESCRIPTION_MAX,
+    ticket_card,
+    ticket_form_card,
+)
+from dialogs.attachments import FileContent, IncomingFile, download_all, files_in
+from dialogs.base import TopicOptions
+from dialogs.forms import FormTopic, clean_text, topic_state
+from dialogs.hr._common import user_zone
+from flows import it
+from flows.models import Employee, Ticket, TicketDraft, Urgency
+from servicenow.errors import ServiceNowError
+
+FILES = "files"
+ATTACHED = "attached"
+CATEGORY_MAX = 40
+
+
+class TicketForm(BaseModel):
+    """The create-ticket form as submitted; each check answers with a sentence for the user."""
+
+    short_description: str
+    description: str = ""
+    urgency: Urgency = "medium"
+    category: str = ""
+
+    @field_validator("short_description", mode="before")
+    @classmethod
+    def _short(cls, value: object) -> str:
+        return clean_text(
+            value, field="Short description", max_length=SHORT_DESCRIPTION_MAX, required=True
+        )
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _description(cls, value: object) -> str:
+        return clean_text(value, field="Description", max_length=DESCRIPTION_MAX, required=False)
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _category(cls, value: object) -> str:
+        return clean_text(value, field="Category", max_length=CATEGORY_MAX, required=False)
+
+    @field_validator("urgency", mode="before")
+    @classmethod
+    def _urgency(cls, value: object) -> object:
+        if value in (None, ""):
+            return "medium"
+        if value not in ("high", "medium", "low"):
+            raise ValueError("Please choose High, Medium or Low urgency.")
+        return value
+
+
+class CreateTicket(FormTopic):
+    """Open an IT ticket from a pre-filled form, with any files the user sent meanwhile."""
+
+    topic_id = "it.create_ticket"
+    submit_verb = CREATE_SUBMIT
+    cancel_verb = CREATE_CANCEL
+    draft_model = TicketForm
+
+    async def initial_draft(self, dc: DialogContext, options: TopicOptions) -> dict[str, Any]:
+        self._keep_files(dc)
+        said = options.entities.get("description", "").strip()
+        short = _summary(said)
+        return {
+            "short_description": short,
+            "description": said if said != short else "",
+            "urgency": options.entities.get("urgency") or "medium",
+        }
+
+    async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
+        if self._keep_files(inner_dc):
+            names = ", ".join(f["name"] for f in topic_state(inner_dc)[FILES])
+            await inner_dc.context.send_activity(
+                f"Got it. I'll attach {names} when you submit the form."
+            )
+            return Dialog.end_of_turn
+        return await super().on_continue_dialog(inner_dc)
+
+    async def form_card(
+        self, dc: DialogContext, draft: dict[str, Any], key: str, problems: list[str], retry: bool
+    ) -> AdaptiveCard:
+        categories = await it.get_categories(self.deps.orchestrator)
+        names = [f["name"] for f in topic_state(dc).get(FILES, [])]
+        return ticket_form_card(
+            draft, key, categories, problems=problems, retry=retry, file_names=names
+        )
+
+    async def create(self, dc: DialogContext, draft: BaseModel, key: str) -> AdaptiveCard:
+        user = await self.deps.current_employee(dc.context)
+        ticket_draft = TicketDraft.model_validate(draft.model_dump())
+        ticket = await it.create_ticket(self.deps.orchestrator, user, ticket_draft, key)
+        notes = await self._attach_files(dc, user, ticket)
+        return ticket_card(ticket, user_zone(dc.context), notes)
+
+    def _keep_files(self, dc: DialogContext) -> bool:
+        """Remember the files this activity carries; True when it carried any."""
+        files = files_in(dc.context.activity)
+        if files:
+            kept = topic_state(dc).setdefault(FILES, [])
+            kept += [f.model_dump() for f in files]
+        return bool(files)
+
+    async def _attach_files(self, dc: DialogContext, user: Employee, ticket: Ticket) -> list[str]:
+        """Attach the kept files once each; a file that fails is named, the ticket stands."""
+        state = topic_state(dc)
+        attached: list[str] = state.setdefault(ATTACHED, [])
+        pending = [IncomingFile.model_validate(f) for f in state.get(FILES, [])]
+        pending = [f for f in pending if f.url not in attached]
+        notes: list[str] = []
+        for file, result in zip(pending, await download_all(pending), strict=True):
+            if not isinstance(result, FileContent):
+                notes.append(result.reason)
+                continue
+            try:
+                await it.attach_file(
+                    self.deps.orchestrator,
+                    user,
+                    ticket.number,
+                    result.name,
+                    result.content_type,
+                    result.data,
+                )
+            except ServiceNowError:
+                notes.append(
+                    f"I couldn't attach {file.name}: please add it from the ticket's details."
+                )
+                continue
+            attached.append(file.url)
+            notes.append(f"{file.name} is attached.")
+        return notes
+
+
+def _summary(text: str) -> str:
+    """The first sentence of what the user said, cut at a word to fit a short description."""
+    first = text.split("\n", 1)[0].strip()
+    for stop in (". ", "! ", "? "):
+        first = first.split(stop, 1)[0]
+    if len(first) <= SHORT_DESCRIPTION_MAX:
+        return first
+    return first[:SHORT_DESCRIPTION_MAX].rsplit(" ", 1)[0]

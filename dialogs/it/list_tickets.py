@@ -1,0 +1,35 @@
+"""My tickets: open ones by default, closed or all on request, five per page, each row opens it."""
+
+from __future__ import annotations
+
+from botbuilder.dialogs import DialogContext
+
+from cards.common import message_card, submit
+from cards.it import empty_list_text, filter_buttons, ticket_list_card
+from dialogs.base import TopicOptions
+from dialogs.hr._common import send_card, user_zone
+from dialogs.hr.list_cases import _filter, _offset
+from dialogs.it._common import ItTopic
+from flows import it
+
+PAGE_SIZE = 5
+
+
+class ListTickets(ItTopic):
+    """One page of the user's IT tickets; the card's buttons page and switch the filter."""
+
+    topic_id = "it.list_tickets"
+
+    async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
+        await self.show_typing(dc.context)
+        user = await self.employee(dc)
+        which = _filter(options)
+        page = await it.list_tickets(
+            self.deps.orchestrator, user, which, _offset(options), PAGE_SIZE
+        )
+        if page.items:
+            await send_card(dc.context, ticket_list_card(page, user_zone(dc.context)))
+            return True
+        actions = [submit("Report an IT problem", "it.create_ticket"), *filter_buttons(which)]
+        await send_card(dc.context, message_card(empty_list_text(which), actions))
+        return True

@@ -1,0 +1,27 @@
+"""Ticket details: "show INC0010023" / "details of my ticket" → the details card with its actions."""
+
+from __future__ import annotations
+
+import secrets
+
+from botbuilder.dialogs import DialogContext
+
+from cards.it import ticket_details_card
+from dialogs.base import TopicOptions
+from dialogs.hr._common import send_card, user_zone
+from dialogs.it._common import ItTopic, ticket_number
+from flows import it
+
+
+class TicketDetails(ItTopic):
+    """The details card of the named ticket (or the user's latest)."""
+
+    topic_id = "it.ticket_details"
+
+    async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
+        await self.show_typing(dc.context)
+        user = await self.employee(dc)
+        ticket = await it.get_ticket_details(self.deps.orchestrator, user, ticket_number(options))
+        card = ticket_details_card(ticket, user_zone(dc.context), secrets.token_hex(8))
+        await send_card(dc.context, card)
+        return True

@@ -1,0 +1,28 @@
+"""Ticket status: "what's the status of INC0010023?" / "status of my ticket" → one line + Details."""
+
+from __future__ import annotations
+
+from botbuilder.dialogs import DialogContext
+
+from cards.common import message_card, submit
+from cards.it import DETAILS, status_line
+from dialogs.base import TopicOptions
+from dialogs.hr._common import send_card, user_zone
+from dialogs.it._common import ItTopic, ticket_number
+from flows import it
+
+
+class TicketStatus(ItTopic):
+    """One sentence about the named ticket (or the user's latest): state, holder, last update."""
+
+    topic_id = "it.ticket_status"
+
+    async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
+        await self.show_typing(dc.context)
+        user = await self.employee(dc)
+        ticket = await it.get_ticket_status(self.deps.orchestrator, user, ticket_number(options))
+        line = status_line(ticket, user_zone(dc.context))
+        await send_card(
+            dc.context, message_card(line, [submit("Details", DETAILS, number=ticket.number)])
+        )
+        return True

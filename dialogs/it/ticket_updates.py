@@ -1,0 +1,24 @@
+"""Latest updates: "did anyone look at my laptop ticket?" → what changed last, latest comments."""
+
+from __future__ import annotations
+
+from botbuilder.dialogs import DialogContext
+
+from cards.it import updates_text
+from dialogs.base import TopicOptions
+from dialogs.hr._common import user_zone
+from dialogs.it._common import ItTopic, ticket_number
+from flows import it
+
+
+class TicketUpdates(ItTopic):
+    """A short text answer for the named ticket or the user's most recently updated one."""
+
+    topic_id = "it.ticket_updates"
+
+    async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
+        await self.show_typing(dc.context)
+        user = await self.employee(dc)
+        updates = await it.get_ticket_updates(self.deps.orchestrator, user, ticket_number(options))
+        await dc.context.send_activity(updates_text(updates, user_zone(dc.context)))
+        return True

@@ -1,0 +1,134 @@
+"""Update a ticket: add a comment, change its urgency, or attach a file; answer with its details.
+
+Started by the details card's forms (`it.update_ticket.comment` / `.urgency` / `.attach`) or by
+text ("tell them on INC0010023: it works again", "make my ticket urgent"). Flows check that the
+user may change the ticket (theirs, not closed) and raise NotAllowed with the reason otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import cast, get_args
+
+from botbuilder.dialogs import DialogContext, DialogTurnResult
+
+from cards.it import ATTACH, COMMENT, COMMENT_MAX, URGENCY, ticket_details_card
+from dialogs.attachments import FileContent, IncomingFile, download_all, files_in
+from dialogs.base import TopicOptions
+from dialogs.forms import clean_text, topic_state
+from dialogs.hr._common import plain, send_card, user_zone
+from dialogs.it._common import ItTopic, ticket_number
+from flows import it
+from flows.models import Ticket, Urgency
+
+ASK_FOR_FILE = "Please send me the file to attach to {number}, or say “cancel”."
+WAITING = "waiting_for_file"
+
+
+class UpdateTicket(ItTopic):
+    """Change one of the user's tickets and show it again."""
+
+    topic_id = "it.update_ticket"
+
+    async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
+        comment = plain(options.data, "comment") or options.entities.get("comment", "")
+        urgency = plain(options.data, "urgency") or options.entities.get("urgency", "")
+        if options.verb == COMMENT or (comment and not options.verb):
+            return await self._comment(dc, options, comment)
+        if options.verb == URGENCY or (urgency and not options.verb):
+            return await self._urgency(dc, options, urgency)
+        files = files_in(dc.context.activity)
+        if options.verb == ATTACH or files:
+            return await self._attach_or_ask(dc, options, files)
+        await self._show(dc, await self._ticket(dc, options))
+        return True
+
+    async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
+        number = str(topic_state(inner_dc).get(WAITING) or "")
+        return await self.guarded(inner_dc, lambda: self._receive_file(inner_dc, number))
+
+    async def _comment(self, dc: DialogContext, options: TopicOptions, raw: str) -> bool:
+        try:
+            text = clean_text(raw, field="Your comment", max_length=COMMENT_MAX, required=True)
+        except ValueError as problem:
+            await dc.context.send_activity(str(problem))
+            return True
+        number = await self._number(dc, options)
+        card_key = plain(options.data, "comment_key") or dc.context.activity.id or ""
+        key = _comment_key(card_key, number, text)
+        await self.show_typing(dc.context)
+        user = await self.employee(dc)
+        updated = await it.add_comment(self.deps.orchestrator, user, number, text, key)
+        await dc.context.send_activity(f"Thanks, I've added your comment to {updated.number}.")
+        await self._show(dc, updated)
+        return True
+
+    async def _urgency(self, dc: DialogContext, options: TopicOptions, raw: str) -> bool:
+        if raw not in get_args(Urgency):
+            await dc.context.send_activity("Please choose High, Medium or Low urgency.")
+            return True
+        number = await self._number(dc, options)
+        await self.show_typing(dc.context)
+        user = await self.employee(dc)
+        urgency = cast(Urgency, raw)
+        updated = await it.change_urgency(self.deps.orchestrator, user, number, urgency)
+        await dc.context.send_activity(f"Done: {updated.number} now has urgency {updated.urgency}.")
+        await self._show(dc, updated)
+        return True
+
+    async def _attach_or_ask(
+        self, dc: DialogContext, options: TopicOptions, files: list[IncomingFile]
+    ) -> bool:
+        number = await self._number(dc, options)
+        if files:
+            await self._attach(dc, number, files)
+            return True
+        topic_state(dc)[WAITING] = number
+        await dc.context.send_activity(ASK_FOR_FILE.format(number=number))
+        return False
+
+    async def _receive_file(self, dc: DialogContext, number: str) -> bool:
+        files = files_in(dc.context.activity)
+        if not files:
+            await dc.context.send_activity(ASK_FOR_FILE.format(number=number))
+            return False
+        await self._attach(dc, number, files)
+        return True
+
+    async def _attach(self, dc: DialogContext, number: str, files: list[IncomingFile]) -> None:
+        await self.show_typing(dc.context)
+        user = await self.employee(dc)
+        for result in await download_all(files):
+            if isinstance(result, FileContent):
+                await it.attach_file(
+                    self.deps.orchestrator,
+                    user,
+                    number,
+                    result.name,
+                    result.content_type,
+                    result.data,
+                )
+                await dc.context.send_activity(f"I've attached {result.name} to {number}.")
+            else:
+                await dc.context.send_activity(result.reason)
+        await self._show(dc, await it.get_ticket_details(self.deps.orchestrator, user, number))
+
+    async def _number(self, dc: DialogContext, options: TopicOptions) -> str:
+        """The number named, else the user's latest ticket's (one read to find it)."""
+        return ticket_number(options) or (await self._ticket(dc, options)).number
+
+    async def _ticket(self, dc: DialogContext, options: TopicOptions) -> Ticket:
+        """The ticket to change: the one named, else the user's latest (raises RecordNotFound)."""
+        await self.show_typing(dc.context)
+        user = await self.employee(dc)
+        return await it.get_ticket_details(self.deps.orchestrator, user, ticket_number(options))
+
+    async def _show(self, dc: DialogContext, ticket: Ticket) -> None:
+        card = ticket_details_card(ticket, user_zone(dc.context), secrets.token_hex(8))
+        await send_card(dc.context, card)
+
+
+def _comment_key(card_key: str, number: str, text: str) -> str:
+    """Same card, ticket and words → same key: a double click or a redelivery adds one comment."""
+    return hashlib.sha256(f"{card_key}\n{number}\n{text}".encode()).hexdigest()[:32]
