@@ -1,0 +1,233 @@
+"""Entity extraction for the recogniser: record numbers, list filter, urgency, comment, description.
+
+Each extractor is given plain text and returns a value only when the user actually said it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dialogs._text import fold, is_cjk
+
+NUMBER_DIGITS = 7
+_NOUN_DOMAIN = {
+    "ticket": "it",
+    "incident": "it",
+    "incidente": "it",
+    "incidencia": "it",
+    "melding": "it",
+    "case": "hr",
+    "caso": "hr",
+    "fall": "hr",
+    "dossier": "hr",
+    "zaak": "hr",
+}
+_BARE = re.compile(
+    r"(?<![a-z0-9])(?P<noun>" + "|".join(_NOUN_DOMAIN) + r")\s*"
+    r"(?:#|no\.?|nr\.?|n°|number|nummer|numero)?\s*(?P<digits>\d{3,7})(?![0-9a-z])"
+)
+
+# Longer phrases first where one contains another ("not urgent" before "urgent").
+_FILTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("closed", ("closed", "resolved", "solved", "finished", "completed", "done", "old",
+                "geschlossen", "geschlossenen", "geschlossene", "erledigt", "erledigten",
+                "erledigte", "geloste", "gelosten", "ferme", "fermes", "fermees", "clos",
+                "resolus", "termines", "cerrado", "cerrados", "cerradas", "resueltos",
+                "gesloten", "afgesloten", "opgeloste", "クローズ", "完了", "解決済み", "終了")),
+    ("open", ("open", "active", "pending", "unresolved", "outstanding", "ongoing",
+              "in progress", "offen", "offene", "offenen", "laufenden", "ouvert", "ouverts",
+              "ouvertes", "en cours", "abierto", "abiertos", "abiertas", "pendientes",
+              "openstaande", "lopende", "未解決", "オープン", "対応中", "進行中")),
+    ("all", ("all", "every", "alle", "tous", "toutes", "todos", "todas", "すべて", "全て", "全部")),
+)
+_URGENCIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("low", ("not urgent", "no rush", "no hurry", "low priority", "low urgency", "whenever",
+             "nicht dringend", "keine eile", "niedrige prioritat", "pas urgent", "pas presse",
+             "priorite basse", "basse priorite", "no es urgente", "no urgente", "sin prisa",
+             "baja prioridad", "prioridad baja", "niet dringend", "niet urgent", "geen haast",
+             "lage prioriteit", "急ぎません", "急ぎではない", "優先度低", "優先度は低")),
+    ("medium", ("medium priority", "normal priority", "medium urgency", "moderate",
+                "mittlere prioritat", "priorite moyenne", "prioridad media",
+                "gemiddelde prioriteit", "優先度中", "優先度は中")),
+    ("high", ("urgent", "urgently", "asap", "as soon as possible", "emergency", "critical",
+              "high priority", "top priority", "immediately", "right away", "high urgency",
+              "dringend", "eilig", "sofort", "hohe prioritat", "au plus vite", "priorite haute",
+              "critique", "urgente", "lo antes posible", "alta prioridad", "prioridad alta",
+              "spoed", "zo snel mogelijk", "hoge prioriteit", "至急", "緊急", "急ぎ", "優先度高")),
+)
+
+_QUOTED = re.compile(r"[\"“”«»「『']\s*(?P<body>[^\"“”«»「」『』]{2,}?)\s*[\"“”«»」』']")
+_AFTER_COLON = re.compile(r":\s+(?P<body>\S.*)$")
+_AFTER_SAYING = re.compile(
+    r"\b(?:saying|that says|to say|with the note|with the comment|let them know|tell them|"
+    r"mit dem kommentar|mit der notiz|avec le commentaire|avec la note|diciendo|"
+    r"con el comentario|con la nota|met de opmerking|met de notitie)\s*(?:that\s+|dass\s+|"
+    r"que\s+|dat\s+)?(?P<body>\S.*)$",
+    re.IGNORECASE,
+)
+
+_TICKET_NOUNS = frozenset(
+    "ticket tickets case cases incident request fall anfrage meldung demande dossier cas "
+    "caso incidencia solicitud melding verzoek aanvraag zaak".split()
+)
+_GENERIC = _TICKET_NOUNS | frozenset(
+    "hi hello hey please pls plz i i'd id im i'm want would like need to can could you u "
+    "open create raise log file submit make start new a an the me help for it hr my an "
+    "support helpdesk service desk about regarding re because concerning on with some "
+    "question issue problem have got there is an einen ein eine neues neuen ich mochte "
+    "bitte brauche will erstellen offnen anlegen aufmachen wegen zu uber fur mit je "
+    "veux voudrais besoin de d un une creer ouvrir pour concernant sur nouveau nouvelle "
+    "quiero necesito crear abrir para sobre por con nuevo nueva ik wil graag nodig "
+    "aanmaken openen over voor omdat met nieuw nieuwe een de het le la el los las les "
+    "du des del ticketje personalabteilung rh rrhh personeelszaken ".split()
+)
+_CONNECTORS = frozenset(
+    "about regarding re because concerning on for with wegen zu uber fur mit pour "
+    "concernant sur para sobre por con over voor omdat met erstellen offnen anlegen "
+    "aufmachen".split()
+)
+_CJK_GENERIC = ("チケット", "ケース", "人事", "作成", "起票", "したい", "してください", "お願い",
+                "します", "を", "の", "に", "が", "は", "新しい", "申請", "問い合わせ")
+_WORD_SPAN = re.compile(r"[\w'’]+")
+
+
+@dataclass(frozen=True)
+class NumberMatch:
+    """A record number found in folded text: where it is, its normal form and its domain."""
+
+    start: int
+    end: int
+    value: str
+    domain: str
+
+
+class NumberFinder:
+    """Finds ServiceNow record numbers ("inc 10023" → INC0010023) for the configured prefixes."""
+
+    def __init__(self, ticket_prefixes: Sequence[str], hr_prefixes: Sequence[str]) -> None:
+        self._domains = {p.lower(): "it" for p in ticket_prefixes}
+        self._domains |= {p.lower(): "hr" for p in hr_prefixes}
+        self._single = {
+            "it": ticket_prefixes[0].upper() if len(ticket_prefixes) == 1 else "",
+            "hr": hr_prefixes[0].upper() if len(hr_prefixes) == 1 else "",
+        }
+        alternatives = "|".join(sorted(map(re.escape, self._domains), key=len, reverse=True))
+        self._prefixed = re.compile(
+            r"(?<![a-z0-9])(?P<prefix>" + alternatives + r")[\s#:\-_.]*(?P<digits>\d+)(?![0-9a-z])"
+        )
+
+    def find(self, folded: str) -> list[NumberMatch]:
+        """Every number-looking span; `value` is empty when the digits are too many to be sure."""
+        found = [self._prefixed_match(m) for m in self._prefixed.finditer(folded)]
+        taken = [(m.start, m.end) for m in found]
+        for match in _BARE.finditer(folded):
+            if any(start < match.end() and match.start() < end for start, end in taken):
+                continue
+            domain = _NOUN_DOMAIN[match["noun"]]
+            prefix = self._single[domain]
+            if prefix:
+                value = prefix + match["digits"].zfill(NUMBER_DIGITS)
+                found.append(NumberMatch(match.start("digits"), match.end(), value, domain))
+        return sorted(found, key=lambda m: m.start)
+
+    def _prefixed_match(self, match: re.Match[str]) -> NumberMatch:
+        digits = match["digits"]
+        value = match["prefix"].upper() + digits.zfill(NUMBER_DIGITS)
+        if len(digits) > NUMBER_DIGITS:
+            value = ""
+        return NumberMatch(match.start(), match.end(), value, self._domains[match["prefix"]])
+
+
+def unique_number(matches: Sequence[NumberMatch]) -> NumberMatch | None:
+    """The one number the user meant, or None when there is none or several different ones."""
+    values = {m.value for m in matches}
+    if len(values) != 1 or "" in values:
+        return None
+    return matches[0]
+
+
+def find_filter(folded: str) -> str | None:
+    """`open`, `closed` or `all` when the user said so; both open and closed means all."""
+    said = [name for name, words in _FILTERS if _says_any(folded, words)]
+    if "open" in said and "closed" in said:
+        return "all"
+    return said[0] if said else None
+
+
+def find_urgency(folded: str) -> str | None:
+    """`high`, `medium` or `low` when the user said it ("not urgent" is low, not high)."""
+    for name, words in _URGENCIES:
+        if _says_any(folded, words):
+            return name
+    return None
+
+
+def find_comment(text: str) -> str | None:
+    """The text to add to a record: quoted, after a colon, or after "saying"/"tell them"."""
+    for pattern in (_QUOTED, _AFTER_COLON, _AFTER_SAYING):
+        match = pattern.search(text)
+        if match:
+            body = match["body"].strip().strip("\"'“”«»「」").strip()
+            if body:
+                return body
+    return None
+
+
+def find_description(text: str) -> str | None:
+    """What a create topic can pre-fill: the message minus a leading "open a ticket about".
+
+    None when nothing but request words remain ("I'd like to open a ticket").
+    """
+    if any(is_cjk(ch) for ch in text):
+        return _cjk_description(text)
+    words = list(_WORD_SPAN.finditer(text))
+    cut = _lead_in_end(words)
+    rest = text[cut:].strip(" \t:-–—,.;!?")
+    rest_words = [fold(w.group()) for w in _WORD_SPAN.finditer(rest)]
+    if not any(_is_content(word) for word in rest_words):
+        return None
+    return rest
+
+
+def _lead_in_end(words: Sequence[re.Match[str]]) -> int:
+    """End of "<request words> <ticket noun> <connector>" at the start, or 0 when absent."""
+    noun_at = -1
+    for index, word in enumerate(words):
+        folded = fold(word.group())
+        if folded not in _GENERIC:
+            break
+        if folded in _TICKET_NOUNS:
+            noun_at = index
+    if noun_at < 0:
+        return 0
+    end = noun_at + 1
+    while end < len(words) and fold(words[end].group()) in _CONNECTORS:
+        end += 1
+    return words[end - 1].end()
+
+
+def _is_content(word: str) -> bool:
+    return word not in _GENERIC and not word.isdigit()
+
+
+def _cjk_description(text: str) -> str | None:
+    rest = fold(text)
+    for generic in _CJK_GENERIC:
+        rest = rest.replace(generic, "")
+    meaningful = [ch for ch in rest if ch.isalnum()]
+    if len(meaningful) < 2:
+        return None
+    return text.strip(" \t。、!?！？")
+
+
+def _says_any(folded: str, phrases: Sequence[str]) -> bool:
+    padded = f" {' '.join(_WORD_SPAN.findall(folded))} "
+    for phrase in phrases:
+        if is_cjk(phrase):
+            if phrase in folded:
+                return True
+        elif f" {phrase} " in padded:
+            return True
+    return False
