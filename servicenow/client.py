@@ -55,6 +55,9 @@ class RetryPolicy:
     read_timeout: float = 30.0
 
 
+DEFAULT_POLICY = RetryPolicy()
+
+
 @dataclass(frozen=True)
 class Page:
     """One page of a list: its rows and, when counted, the total matching rows."""
@@ -93,7 +96,7 @@ class _NoCookies(CookiePolicy):
 
 
 def build_http_client(
-    policy: RetryPolicy = RetryPolicy(), transport: httpx.AsyncBaseTransport | None = None
+    policy: RetryPolicy = DEFAULT_POLICY, transport: httpx.AsyncBaseTransport | None = None
 ) -> httpx.AsyncClient:
     """The shared pool: timeouts from the policy and a cookie jar that stores nothing.
 
@@ -118,7 +121,7 @@ class ServiceNowClient:
         base_url: str,
         auth: AuthProvider,
         http: httpx.AsyncClient | None = None,
-        policy: RetryPolicy = RetryPolicy(),
+        policy: RetryPolicy = DEFAULT_POLICY,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         jitter: Callable[[], float] = random.random,
