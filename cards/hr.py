@@ -35,6 +35,8 @@ SUBJECT_MAX = 160
 DESCRIPTION_MAX = 4000
 COMMENT_MAX = 4000
 
+COE_TABLE_PREFIX = "sn_hr_core_case_"
+
 CREATE_SUBMIT = "hr.create_case.submit"
 CREATE_CANCEL = "hr.create_case.cancel"
 DETAILS = "hr.case_details"
@@ -56,11 +58,19 @@ def _subtle(text: str) -> TextBlock:
     return TextBlock(text=text, wrap=True, is_subtle=True, spacing="Small")
 
 
+def coe_label(coe: str) -> str:
+    """A centre of excellence as people name it: `sn_hr_core_case_payroll` → "Payroll"."""
+    if coe.startswith(COE_TABLE_PREFIX):
+        return coe.removeprefix(COE_TABLE_PREFIX).replace("_", " ").capitalize()
+    return coe
+
+
 def service_choices(services: Sequence[HRService]) -> list[Choice]:
     """HR services grouped by centre of excellence (1.5 has no choice groups: the COE leads)."""
-    ordered = sorted(services, key=lambda s: (s.coe.casefold(), s.name.casefold()))
+    labelled = sorted((coe_label(s.coe), s.name, s.sys_id) for s in services)
     return [
-        Choice(title=f"{s.coe} · {s.name}" if s.coe else s.name, value=s.sys_id) for s in ordered
+        Choice(title=f"{coe} · {name}" if coe else name, value=sys_id)
+        for coe, name, sys_id in labelled
     ]
 
 

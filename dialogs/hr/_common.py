@@ -48,7 +48,7 @@ class HRTopic(TopicDialog):
         except RecordNotFound as error:
             await self._not_found(inner_dc.context, error)
         except NotAllowed as error:
-            await inner_dc.context.send_activity(error.reason)
+            await inner_dc.context.send_activity(f"Sorry, I can't do that: {error.reason}.")
         except UnknownEmployee:
             await inner_dc.context.send_activity(UNKNOWN_EMPLOYEE)
         except Exception as error:  # graceful exit: one sentence with a reference id, then end

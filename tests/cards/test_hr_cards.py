@@ -94,8 +94,13 @@ def test_empty_form_has_no_preselected_service() -> None:
     assert card["actions"][0]["title"] == "Submit"
 
 
-def test_service_without_coe_is_listed_by_name() -> None:
-    assert service_choices([HRService(sys_id="x", name="Other", coe="")])[0].title == "Other"
+def test_coe_table_names_read_as_words_and_no_coe_means_the_name_alone() -> None:
+    services = [
+        HRService(sys_id="x", name="Other", coe=""),
+        HRService(sys_id="y", name="Parental Leave", coe="sn_hr_core_case_workforce_admin"),
+    ]
+    titles = [choice.title for choice in service_choices(services)]
+    assert titles == ["Other", "Workforce admin · Parental Leave"]
 
 
 def test_case_card_shows_number_service_state_opened_and_links() -> None:

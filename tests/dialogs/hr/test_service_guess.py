@@ -8,13 +8,16 @@ from dialogs.hr._services import suggest_service
 from dialogs.hr.create_case import _split
 from flows.models import HRService
 
+# Named as the embedded emulator's catalogue names them.
 SERVICES = [
-    HRService(sys_id="pay", name="Payroll inquiry", coe="sn_hr_core_case_payroll"),
-    HRService(sys_id="leave", name="Leave of absence", coe="Workforce Administration"),
-    HRService(sys_id="ben", name="Benefits enrollment", coe="Benefits"),
+    HRService(sys_id="pay", name="Payroll Inquiry", coe="sn_hr_core_case_payroll"),
+    HRService(sys_id="bank", name="Direct Deposit Change", coe="sn_hr_core_case_payroll"),
     HRService(
-        sys_id="letter", name="Employment verification letter", coe="Workforce Administration"
+        sys_id="leave", name="Leave of Absence Request", coe="sn_hr_core_case_workforce_admin"
     ),
+    HRService(sys_id="parental", name="Parental Leave", coe="sn_hr_core_case_workforce_admin"),
+    HRService(sys_id="ben", name="Health Insurance Question", coe="sn_hr_core_case_benefits"),
+    HRService(sys_id="info", name="Employee Information Change", coe="sn_hr_core_case_operations"),
 ]
 
 
@@ -25,9 +28,11 @@ SERVICES = [
         ("my salary was not paid", "pay"),
         ("meine Gehaltsabrechnung ist falsch", "pay"),
         ("ma fiche de paie est fausse", "pay"),
-        ("I want to request parental leave", "leave"),
+        ("I want to request parental leave", "parental"),
+        ("I need two weeks of leave", "leave"),
+        ("I need to update my bank details", "bank"),
+        ("change my home address in my HR record", "info"),
         ("question about health insurance", "ben"),
-        ("I need an employment verification letter", "letter"),
         ("給与明細が間違っています", "pay"),
     ],
 )
