@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dialogs.base import TopicDeps, TopicDialog
+from dialogs.hr import CaseDetails, CaseUpdates, CreateCase, ListCases
 from dialogs.it.create_ticket import CreateTicket
 from dialogs.it.list_tickets import ListTickets
 from dialogs.it.ticket_details import TicketDetails
@@ -20,4 +21,8 @@ def build_topics(deps: TopicDeps) -> list[TopicDialog]:
         ListTickets(deps),
         UpdateTicket(deps),
         TicketUpdates(deps),
+        CreateCase(deps),
+        CaseDetails(deps),
+        CaseUpdates(deps),
+        ListCases(deps),
     ]
