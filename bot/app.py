@@ -25,7 +25,7 @@ from bot.handler import SnowdeskBot
 from bot.identity import resolve_employee
 from bot.logs import new_reference_id
 from bot.servicenow_setup import ServiceNowConnection, connect
-from bot.storage import create_storage
+from bot.storage import close_storage, create_storage, describe_storage
 from dialogs.base import TopicDeps
 from dialogs.main import MainDialog
 from dialogs.topics import build_topics
@@ -46,6 +46,7 @@ def create_app(
     connect_servicenow: Connector = connect,
 ) -> web.Application:
     """Build the bot's aiohttp application: `/api/messages`, `/healthz`, state and ServiceNow."""
+    owns_storage = storage is None
     storage = storage or create_storage(settings.storage_url)
     conversation_state = ConversationState(storage)
     user_state = UserState(storage)
@@ -64,9 +65,37 @@ def create_app(
     app[SETTINGS] = settings
     app[STORAGE] = storage
     app.cleanup_ctx.append(_servicenow_context(deps, connect_servicenow))
+    if owns_storage:
+        app.on_cleanup.append(_close_storage)
     app.router.add_post("/api/messages", _messages_route(adapter, bot))
     app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/privacy", _legal_page(PRIVACY))
+    app.router.add_get("/terms", _legal_page(TERMS))
     return app
+
+
+async def _close_storage(app: web.Application) -> None:
+    await close_storage(app[STORAGE])
+
+
+# The Teams manifest links to these; admins replace them with their organisation's own.
+PRIVACY = (
+    "Snowdesk privacy statement. Snowdesk passes what you type to your organisation's "
+    "ServiceNow instance to open and read your IT tickets and HR cases. It keeps the state of "
+    "your conversation (forms you have not submitted yet) in your organisation's bot storage "
+    "and nothing else. Ask your IT department for your organisation's privacy policy."
+)
+TERMS = (
+    "Snowdesk terms of use. Snowdesk is operated by your organisation; its use is governed by "
+    "your organisation's IT and HR policies."
+)
+
+
+def _legal_page(text: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(text=text, content_type="text/plain")
+
+    return page
 
 
 def _employee_resolver(
@@ -132,7 +161,7 @@ async def _healthz(request: web.Request) -> web.Response:
         "status": "ok" if connection is not None else "degraded",
         "version": __version__,
         "servicenow": connection.backend_label if connection else "not connected",
-        "storage": settings.storage_url.split(":", 1)[0],
+        "storage": describe_storage(settings.storage_url),
         "auth": "anonymous (local only)" if settings.anonymous else "bot framework",
     }
     return web.json_response(body)

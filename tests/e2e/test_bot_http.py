@@ -77,7 +77,7 @@ async def test_health_reports_version_backend_and_storage(chat: Conversation) ->
     response = await chat.http.get(f"{chat.bot_url}/healthz")
     body = response.json()
     assert body["status"] == "ok"
-    assert body["storage"] == "memory"
+    assert body["storage"] == "memory://"
     assert "emulator" in body["servicenow"]
 
 
