@@ -17,7 +17,6 @@ from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
 )
 from botbuilder.schema import Activity, ActivityTypes
-from dialogs.recognizer import Recognizer
 
 from bot import __version__
 from bot.config import BotFrameworkConfig, Settings
@@ -28,6 +27,7 @@ from bot.servicenow_setup import ServiceNowConnection, connect
 from bot.storage import close_storage, create_storage, describe_storage
 from dialogs.base import TopicDeps
 from dialogs.main import MainDialog
+from dialogs.recognizer import Recognizer
 from dialogs.topics import build_topics
 from flows.models import Employee
 
