@@ -102,8 +102,8 @@ class Renderer:
         target = TABLES.get(field_def.reference)
         target_row = self._load(target, sys_id) if target else None
         display = target_row.get(target.display, "") if target and target_row else ""
-        if target is not None and target.display == "sys_id" and target_row:
-            display = sys_id
+        if target_row is None or target is not None and target.display == "sys_id":
+            display = sys_id if target_row or len(sys_id) != 32 else ""
         if self.mode is DisplayMode.TRUE:
             return display if self.exclude_links else {"display_value": display, "link": link}
         shaped: dict[str, str] = {"display_value": display}

@@ -1,0 +1,36 @@
+"""What one running emulator holds: the database, tokens, faults, the request log and a clock."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from servicenow.emulator.auth import TokenStore
+from servicenow.emulator.db import Database
+from servicenow.emulator.faults import FaultInjector
+from servicenow.emulator.records import utc_text
+
+REQUEST_LOG_SIZE = 2000
+
+
+@dataclass
+class EmulatorState:
+    """Shared by every handler of one emulator app."""
+
+    db: Database
+    tokens: TokenStore
+    faults: FaultInjector
+    clock: Callable[[], float] = time.time
+    requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
+
+    def now_text(self) -> str:
+        """Now, as ServiceNow writes UTC datetimes."""
+        return utc_text(self.clock())
+
+
+STATE: web.AppKey[EmulatorState] = web.AppKey("emulator_state", EmulatorState)
