@@ -59,10 +59,11 @@ def _subtle(text: str) -> TextBlock:
 
 
 def coe_label(coe: str) -> str:
-    """A centre of excellence as people name it: `sn_hr_core_case_payroll` → "Payroll"."""
+    """A centre of excellence as people name it: `sn_hr_core_case_payroll`, "Payroll Case" →
+    "Payroll" (the COE is a table; ServiceNow displays the table's label)."""
     if coe.startswith(COE_TABLE_PREFIX):
         return coe.removeprefix(COE_TABLE_PREFIX).replace("_", " ").capitalize()
-    return coe
+    return coe.removesuffix(" Case")
 
 
 def service_choices(services: Sequence[HRService]) -> list[Choice]:

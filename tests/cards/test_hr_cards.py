@@ -98,9 +98,10 @@ def test_coe_table_names_read_as_words_and_no_coe_means_the_name_alone() -> None
     services = [
         HRService(sys_id="x", name="Other", coe=""),
         HRService(sys_id="y", name="Parental Leave", coe="sn_hr_core_case_workforce_admin"),
+        HRService(sys_id="z", name="Payroll Inquiry", coe="Payroll Case"),
     ]
     titles = [choice.title for choice in service_choices(services)]
-    assert titles == ["Other", "Workforce admin · Parental Leave"]
+    assert titles == ["Other", "Payroll · Payroll Inquiry", "Workforce admin · Parental Leave"]
 
 
 def test_case_card_shows_number_service_state_opened_and_links() -> None:

@@ -1,0 +1,119 @@
+"""Create an HR case: one sentence, one Submit; drafts never lost, never doubled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.schema import ActivityTypes
+
+from tests.cards.schema import assert_valid_card
+from tests.dialogs.hr.conftest import HRBed, actions, card, inputs
+
+
+async def _form(bed: HRBed, sentence: str) -> dict[str, Any]:
+    replies = await bed.say(sentence)
+    assert len(replies) == 1
+    form = card(replies[0])
+    assert_valid_card(form)
+    return form
+
+
+def _chosen_service(form: dict[str, Any]) -> str:
+    choice_set = next(e for e in form["body"] if e["type"] == "Input.ChoiceSet")
+    titles = {c["value"]: c["title"] for c in choice_set["choices"]}
+    return titles.get(choice_set.get("value", ""), "")
+
+
+async def test_one_sentence_and_one_submit_open_a_case(bed: HRBed) -> None:
+    """User: "I have a question about my payslip" → bot: form, Payroll Inquiry chosen, subject
+    filled. User: Submit unchanged → bot: case card (number, service, state, opened, links)."""
+    form = await _form(bed, "I have a question about my payslip")
+    assert bed.sent[0].type == ActivityTypes.typing  # typing before the services lookup
+    assert _chosen_service(form) == "Payroll · Payroll Inquiry"
+    assert inputs(form)["subject"] == "I have a question about my payslip"
+
+    submit = actions(form)["Submit"]["data"]
+    replies = await bed.press({**submit, **inputs(form)})
+    answer = card(replies[0])
+    assert_valid_card(answer)
+    number = answer["body"][0]["text"].split()[3]
+    assert number.startswith("HRC")
+    assert set(actions(answer)) == {"View updates", "Open in ServiceNow"}
+    assert actions(answer)["View updates"]["data"] == {"verb": "hr.case_updates", "number": number}
+    stored = await bed.emulator.cases(f"number={number}")
+    assert stored[0]["short_description"] == "I have a question about my payslip"
+    assert stored[0]["opened_for"] == "Abel Tuter"
+
+
+async def test_invalid_and_oversized_inputs_come_back_with_the_users_values(bed: HRBed) -> None:
+    """User: "open an HR case" → empty form. Submit with no service and a 161-character subject
+    → the same form with both problems and the typed text. Control characters → refused.
+    Fixed values → the case is created."""
+    form = await _form(bed, "open an HR case")
+    assert _chosen_service(form) == ""
+    submit = actions(form)["Submit"]["data"]
+    too_long = "x" * 161
+    again = card((await bed.press({**submit, "subject": too_long, "description": "d"}))[0])
+    problems = [b["text"] for b in again["body"] if b.get("color") == "Attention"]
+    assert any("choose" in p.lower() or "what it is about" in p.lower() for p in problems)
+    assert any("too long: 161 characters, at most 160" in p for p in problems)
+    assert inputs(again)["subject"] == too_long
+    assert inputs(again)["description"] == "d"
+
+    values = {"service_sys_id": _a_service(form), "subject": "Bad\x07bell"}
+    bell = card((await bed.press({**submit, **values}))[0])
+    assert any("characters I can't send" in b.get("text", "") for b in bell["body"])
+    assert await bed.emulator.cases("short_descriptionLIKEbell") == []
+
+    done = await bed.press({**submit, **values, "subject": "Correct my address"})
+    assert card(done[0])["body"][0]["text"].startswith("Your HR case HRC")
+
+
+def _a_service(form: dict[str, Any]) -> str:
+    choice_set = next(e for e in form["body"] if e["type"] == "Input.ChoiceSet")
+    value: str = choice_set["choices"][0]["value"]
+    return value
+
+
+async def test_servicenow_down_keeps_the_draft_and_retry_creates_the_case(bed: HRBed) -> None:
+    """User: "my payslip is wrong for March" → form. ServiceNow fails → Submit → "ServiceNow isn't
+    answering ... (reference …)" and the same form with Retry. ServiceNow back → Retry → case."""
+    form = await _form(bed, "my payslip is wrong for March")
+    submit = {**actions(form)["Submit"]["data"], **inputs(form)}
+    await bed.emulator.faults(error_next=20, error_statuses=[503])
+    failed = await bed.press(submit)
+    assert "ServiceNow isn't answering" in (failed[0].text or "")
+    assert "reference" in (failed[0].text or "")
+    retry_form = card(failed[1])
+    assert_valid_card(retry_form)
+    assert inputs(retry_form)["subject"] == "My payslip is wrong for March"
+    await bed.emulator.faults(error_next=0)
+
+    retry = actions(retry_form)["Retry"]["data"]
+    assert retry == actions(form)["Submit"]["data"]  # same draft key: one case whatever happens
+    created = await bed.press({**retry, **inputs(retry_form)})
+    assert card(created[0])["body"][0]["text"].startswith("Your HR case HRC")
+    assert len(await bed.emulator.cases("short_description=My payslip is wrong for March")) == 1
+
+
+async def test_a_double_submit_creates_one_case(bed: HRBed) -> None:
+    """User: form → Submit → Submit again (double click / redelivery) → two answers, one case."""
+    form = await _form(bed, "I want to request parental leave")
+    assert _chosen_service(form).endswith("Parental Leave")
+    submit = {**actions(form)["Submit"]["data"], **inputs(form)}
+    first = card((await bed.press(submit))[0])["body"][0]["text"]
+    second = card((await bed.press(submit))[0])["body"][0]["text"]
+    assert first == second
+    assert len(await bed.emulator.cases("short_description=I want to request parental leave")) == 1
+
+
+async def test_cancel_leaves_nothing_behind(bed: HRBed) -> None:
+    """User: "my payslip is wrong" → form; types "hello?" → reminder; Cancel → nothing created;
+    a stale Cancel later → still nothing, no new form."""
+    form = await _form(bed, "my bonus was not paid")
+    reminder = await bed.say("hello?")
+    assert "press Submit" in (reminder[0].text or "")
+    cancel = actions(form)["Cancel"]["data"]
+    assert "Nothing was created" in ((await bed.press(cancel))[0].text or "")
+    assert "Nothing was created" in ((await bed.press(cancel))[0].text or "")
+    assert await bed.emulator.cases("short_descriptionLIKEbonus") == []
