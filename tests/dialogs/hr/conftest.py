@@ -17,12 +17,12 @@ from bot.config import Settings
 from bot.handler import SnowdeskBot
 from bot.identity import resolve_employee
 from bot.servicenow_setup import connect
-from servicenow.client import RetryPolicy
 from dialogs.base import TopicDeps
 from dialogs.main import MainDialog
 from dialogs.recognizer import Recognizer
 from dialogs.topics import build_topics
 from flows.models import Employee
+from servicenow.client import RetryPolicy
 
 ADMIN_PASSWORD = "hr-topics-admin"
 # One attempt per call: an injected fault reaches the topic at once, with no backoff to wait out.
