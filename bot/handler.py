@@ -14,12 +14,31 @@ from botbuilder.core import (
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import Dialog, DialogExtensions
 from botbuilder.schema import ChannelAccount
+from msrest.serialization import Model
 
 from cards.common import to_attachment, welcome_card
 
 log = logging.getLogger(__name__)
 
 ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
+
+
+class MessageInvokeResponse(Model):
+    """An Universal Action answer that shows a message. It stays a msrest model because
+    CloudAdapter.process serialises invoke bodies itself, and schema's own model types `value`
+    as an object where Teams expects the message string."""
+
+    _attribute_map = {
+        "status_code": {"key": "statusCode", "type": "int"},
+        "type": {"key": "type", "type": "str"},
+        "value": {"key": "value", "type": "str"},
+    }
+
+    def __init__(self, value: str) -> None:
+        super().__init__()
+        self.status_code = 200
+        self.type = "application/vnd.microsoft.activity.message"
+        self.value = value
 
 
 class SnowdeskBot(TeamsActivityHandler):
@@ -72,11 +91,4 @@ class SnowdeskBot(TeamsActivityHandler):
         activity.value = action.get("data") or {}
         activity.text = None
         await DialogExtensions.run_dialog(self.main_dialog, turn_context, self.dialog_state)
-        return InvokeResponse(
-            status=200,
-            body={
-                "statusCode": 200,
-                "type": "application/vnd.microsoft.activity.message",
-                "value": "Done.",
-            },
-        )
+        return InvokeResponse(status=200, body=MessageInvokeResponse(value="Done."))

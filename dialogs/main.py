@@ -6,8 +6,7 @@ card actions by their `verb`, typed text through the recogniser.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Protocol
+from collections.abc import Sequence
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import (
@@ -20,21 +19,7 @@ from botbuilder.dialogs import (
 from cards.common import help_card, to_attachment
 from dialogs.actions import CardSubmit, card_submit
 from dialogs.base import TopicDialog, TopicOptions
-
-
-class Recognition(Protocol):
-    """What the recogniser says about one message."""
-
-    topic: str
-    confidence: float
-    entities: Mapping[str, str]
-
-
-class TopicRecognizer(Protocol):
-    """Message text → topic id, confidence and entities (dialogs/recognizer.py)."""
-
-    def recognize(self, text: str | None) -> Recognition: ...
-
+from dialogs.recognizer import Recognizer
 
 CANCELLED = "OK, I've stopped. Nothing was sent to ServiceNow."
 NOTHING_TO_CANCEL = "There's nothing to cancel. What can I do for you?"
@@ -46,7 +31,7 @@ UNKNOWN_ACTION = "That button belongs to something I can no longer continue."
 class MainDialog(ComponentDialog):
     """Routes each turn to a topic; the topics are its children."""
 
-    def __init__(self, topics: Sequence[TopicDialog], recognizer: TopicRecognizer) -> None:
+    def __init__(self, topics: Sequence[TopicDialog], recognizer: Recognizer) -> None:
         super().__init__(MainDialog.__name__)
         self.recognizer = recognizer
         self.topics: dict[str, TopicDialog] = {}
