@@ -110,7 +110,11 @@ def _task_fields() -> tuple[FieldDef | str, ...]:
         FieldDef("sys_class_name", FieldType.TABLE_NAME, label="Task type"),
         _ref("sys_domain", "sys_user_group", "Domain"),
         "sys_domain_path",
-        "parent",
+        _ref("parent", "task"),
+        _ref("company", "core_company"),
+        _ref("location", "cmn_location"),
+        _ref("cmdb_ci", "cmdb_ci"),
+        _ref("business_service", "cmdb_ci_service"),
     )
 
 
@@ -147,11 +151,14 @@ INCIDENT = TableDef(
         *(FieldDef(name, _DT) for name in ("expected_start", "work_start", "work_end")),
         *(FieldDef(name, _DT) for name in ("activity_due", "sla_due", "follow_up")),
         *(FieldDef(name, _DT) for name in ("approval_set",)),
-        *("caused_by", "user_input", "order", "calendar_stc", "delivery_plan", "rfc"),
+        _ref("caused_by", "change_request"),
+        _ref("rfc", "change_request"),
+        _ref("parent_incident", "incident"),
+        _ref("problem_id", "problem"),
+        *("user_input", "order", "calendar_stc", "delivery_plan"),
         *("time_worked", "business_duration", "group_list", "business_stc"),
-        *("calendar_duration", "parent_incident", "delivery_task", "problem_id"),
-        *("approval_history", "additional_assignee_list", "cmdb_ci", "business_service"),
-        *("company", "location"),
+        *("calendar_duration", "delivery_task"),
+        *("approval_history", "additional_assignee_list"),
     ),
 )
 
