@@ -49,6 +49,47 @@ class EmulatorAdmin:
         rows: list[dict[str, Any]] = response.json()["result"]
         return rows
 
+    async def update_case(self, number: str, fields: dict[str, str]) -> None:
+        """Change a case as an HR agent would."""
+        case = (await self.cases(f"number={number}"))[0]
+        response = await self.http.patch(
+            f"/api/now/table/sn_hr_core_case/{case['sys_id']}", json=fields
+        )
+        response.raise_for_status()
+
+    async def user_sys_id(self, user_name: str) -> str:
+        """The sys_id of a seeded person."""
+        params = {"sysparm_query": f"user_name={user_name}", "sysparm_fields": "sys_id"}
+        response = await self.http.get("/api/now/table/sys_user", params=params)
+        response.raise_for_status()
+        sys_id: str = response.json()["result"][0]["sys_id"]
+        return sys_id
+
+    async def create_case_for(self, user_sys_id: str, subject: str) -> None:
+        """Open a case for an employee, as an HR agent would on the phone."""
+        service = (await self.http.get("/api/now/table/sn_hr_core_service?sysparm_limit=1")).json()
+        fields = {
+            "opened_for": user_sys_id,
+            "subject_person": user_sys_id,
+            "short_description": subject,
+            "hr_service": service["result"][0]["sys_id"],
+        }
+        response = await self.http.post("/api/now/table/sn_hr_core_case", json=fields)
+        response.raise_for_status()
+
+    async def journal(self, number: str) -> list[str]:
+        """The customer-visible comments of a case, newest first."""
+        case = (await self.cases(f"number={number}"))[0]
+        response = await self.http.get(
+            "/api/now/table/sys_journal_field",
+            params={
+                "sysparm_query": f"element_id={case['sys_id']}^element=comments"
+                "^ORDERBYDESCsys_created_on"
+            },
+        )
+        response.raise_for_status()
+        return [row["value"] for row in response.json()["result"]]
+
     async def faults(self, **changes: Any) -> None:
         """Make the emulator fail (e.g. `error_next=50`), or behave again (`error_next=0`)."""
         response = await self.http.post("/emulator/faults", json=changes)
