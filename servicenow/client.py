@@ -41,6 +41,8 @@ Records = list[Record]
 DisplayValue = bool | str  # False, True or "all"
 TABLE_PATH = "/api/now/table"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# A 500 on a write may have committed: worth the correlation lookup before re-sending.
+WRITE_RETRY_STATUSES = RETRY_STATUSES | {500}
 
 
 @dataclass(frozen=True)
@@ -300,7 +302,9 @@ class ServiceNowClient:
         attempt = 0
         while True:
             try:
-                return await self._once(method, path, params, body, deadline, headers or {})
+                return await self._once(
+                    method, path, params, body, deadline, headers or {}, WRITE_RETRY_STATUSES
+                )
             except _Transient as transient:
                 if not retryable:
                     raise transient.error from None
@@ -320,6 +324,7 @@ class ServiceNowClient:
         body: Any,
         deadline: float,
         headers: dict[str, str],
+        transient: frozenset[int] = RETRY_STATUSES,
     ) -> httpx.Response:
         response = await self._send(method, path, params, body, deadline, headers)
         if response.status_code == 401 and await self.auth.refresh():
@@ -327,7 +332,7 @@ class ServiceNowClient:
         if response.status_code < 400:
             return response
         error = error_from_response(response)
-        if response.status_code in RETRY_STATUSES:
+        if response.status_code in transient:
             raise _Transient(error, maybe_processed=response.status_code != 429)
         raise error
 
