@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     triggers_dir: Path | None = Field(
         None, validation_alias=_alias("SNOWDESK_TRIGGERS_DIR", "triggers_dir")
     )
+    ticket_prefixes: str = Field(
+        "INC", validation_alias=_alias("SNOWDESK_TICKET_PREFIXES", "ticket_prefixes")
+    )
     metadata_ttl_seconds: int = Field(
         900, validation_alias=_alias("SNOWDESK_METADATA_TTL", "metadata_ttl_seconds")
     )
@@ -105,6 +108,12 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_auth(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @property
+    def ticket_prefix_list(self) -> tuple[str, ...]:
+        """IT record number prefixes the recogniser accepts ("INC,RITM" → ("INC", "RITM"))."""
+        prefixes = tuple(p.strip().upper() for p in self.ticket_prefixes.split(",") if p.strip())
+        return prefixes or ("INC",)
 
     @property
     def anonymous(self) -> bool:

@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dialogs._text import fold, is_cjk
+from dialogs._text import Vocabulary, fold, is_cjk
 
 NUMBER_DIGITS = 7
 _NOUN_DOMAIN = {
@@ -31,35 +31,214 @@ _BARE = re.compile(
 
 # Longer phrases first where one contains another ("not urgent" before "urgent").
 _FILTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("closed", ("closed", "resolved", "solved", "finished", "completed", "done", "old",
-                "geschlossen", "geschlossenen", "geschlossene", "erledigt", "erledigten",
-                "erledigte", "geloste", "gelosten", "ferme", "fermes", "fermees", "clos",
-                "resolus", "termines", "cerrado", "cerrados", "cerradas", "resueltos",
-                "gesloten", "afgesloten", "opgeloste", "クローズ", "完了", "解決済み", "終了")),
-    ("open", ("open", "active", "pending", "unresolved", "outstanding", "ongoing",
-              "in progress", "offen", "offene", "offenen", "laufenden", "ouvert", "ouverts",
-              "ouvertes", "en cours", "abierto", "abiertos", "abiertas", "pendientes",
-              "openstaande", "lopende", "未解決", "オープン", "対応中", "進行中")),
-    ("all", ("all", "every", "alle", "tous", "toutes", "todos", "todas", "すべて", "全て", "全部")),
+    (
+        "closed",
+        (
+            "closed",
+            "resolved",
+            "solved",
+            "finished",
+            "completed",
+            "done",
+            "old",
+            "geschlossen",
+            "geschlossenen",
+            "geschlossene",
+            "erledigt",
+            "erledigten",
+            "erledigte",
+            "geloste",
+            "gelosten",
+            "ferme",
+            "fermes",
+            "fermees",
+            "clos",
+            "resolus",
+            "termines",
+            "cerrado",
+            "cerrados",
+            "cerradas",
+            "resueltos",
+            "gesloten",
+            "afgesloten",
+            "opgeloste",
+            "クローズ",
+            "完了",
+            "解決済み",
+            "終了",
+        ),
+    ),
+    (
+        "open",
+        (
+            "open",
+            "active",
+            "pending",
+            "unresolved",
+            "outstanding",
+            "ongoing",
+            "in progress",
+            "offen",
+            "offene",
+            "offenen",
+            "laufenden",
+            "ouvert",
+            "ouverts",
+            "ouvertes",
+            "en cours",
+            "abierto",
+            "abiertos",
+            "abiertas",
+            "pendientes",
+            "openstaande",
+            "lopende",
+            "未解決",
+            "オープン",
+            "対応中",
+            "進行中",
+        ),
+    ),
+    (
+        "all",
+        (
+            "all",
+            "every",
+            "alle",
+            "aller",
+            "allen",
+            "al",
+            "tous",
+            "toutes",
+            "todos",
+            "todas",
+            "すべて",
+            "全て",
+            "全部",
+        ),
+    ),
 )
 _URGENCIES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("low", ("not urgent", "no rush", "no hurry", "low priority", "low urgency", "whenever",
-             "nicht dringend", "keine eile", "niedrige prioritat", "pas urgent", "pas presse",
-             "priorite basse", "basse priorite", "no es urgente", "no urgente", "sin prisa",
-             "baja prioridad", "prioridad baja", "niet dringend", "niet urgent", "geen haast",
-             "lage prioriteit", "急ぎません", "急ぎではない", "優先度低", "優先度は低")),
-    ("medium", ("medium priority", "normal priority", "medium urgency", "moderate",
-                "mittlere prioritat", "priorite moyenne", "prioridad media",
-                "gemiddelde prioriteit", "優先度中", "優先度は中")),
-    ("high", ("urgent", "urgently", "asap", "as soon as possible", "emergency", "critical",
-              "high priority", "top priority", "immediately", "right away", "high urgency",
-              "dringend", "eilig", "sofort", "hohe prioritat", "au plus vite", "priorite haute",
-              "critique", "urgente", "lo antes posible", "alta prioridad", "prioridad alta",
-              "spoed", "zo snel mogelijk", "hoge prioriteit", "至急", "緊急", "急ぎ", "優先度高")),
+    (
+        "low",
+        (
+            "not urgent",
+            "no rush",
+            "no hurry",
+            "low priority",
+            "low urgency",
+            "whenever",
+            "nicht dringend",
+            "keine eile",
+            "niedrige prioritat",
+            "pas urgent",
+            "pas presse",
+            "priorite basse",
+            "basse priorite",
+            "no es urgente",
+            "no urgente",
+            "sin prisa",
+            "baja prioridad",
+            "prioridad baja",
+            "niet dringend",
+            "niet urgent",
+            "geen haast",
+            "lage prioriteit",
+            "急ぎません",
+            "急ぎではない",
+            "優先度低",
+            "優先度は低",
+        ),
+    ),
+    (
+        "medium",
+        (
+            "medium priority",
+            "normal priority",
+            "medium urgency",
+            "moderate",
+            "mittlere prioritat",
+            "priorite moyenne",
+            "prioridad media",
+            "gemiddelde prioriteit",
+            "優先度中",
+            "優先度は中",
+        ),
+    ),
+    (
+        "high",
+        (
+            "urgent",
+            "urgently",
+            "asap",
+            "as soon as possible",
+            "emergency",
+            "critical",
+            "high priority",
+            "top priority",
+            "immediately",
+            "right away",
+            "high urgency",
+            "dringend",
+            "eilig",
+            "sofort",
+            "hohe prioritat",
+            "au plus vite",
+            "priorite haute",
+            "critique",
+            "urgente",
+            "lo antes posible",
+            "alta prioridad",
+            "prioridad alta",
+            "spoed",
+            "zo snel mogelijk",
+            "hoge prioriteit",
+            "至急",
+            "緊急",
+            "急ぎ",
+            "優先度高",
+        ),
+    ),
 )
 
-_QUOTED = re.compile(r"[\"“”«»「『']\s*(?P<body>[^\"“”«»「」『』]{2,}?)\s*[\"“”«»」』']")
-_AFTER_COLON = re.compile(r":\s+(?P<body>\S.*)$")
+_FILTER_WORDS = tuple((name, Vocabulary(words)) for name, words in _FILTERS)
+_URGENCY_WORDS = tuple((name, Vocabulary(words)) for name, words in _URGENCIES)
+# "change the urgency of my ticket to low", "prioridad a alta", "緊急度を高に".
+_LEVEL = re.compile(
+    r"(?:urgency|priority|dringlichkeit|prioritat|urgence|priorite|urgencia|prioridad|urgentie|"
+    r"prioriteit)\b(?:\s+\S+){0,6}?\s+(?:to|auf|sur|en|a|naar|op)\s+(?P<level>\w+)"
+    r"|(?:緊急度|優先度)を?(?P<cjk>[高中低])"
+)
+_LEVELS = {
+    "high": "high",
+    "hoch": "high",
+    "haute": "high",
+    "alta": "high",
+    "hoog": "high",
+    "medium": "medium",
+    "mittel": "medium",
+    "moyenne": "medium",
+    "media": "medium",
+    "gemiddeld": "medium",
+    "low": "low",
+    "niedrig": "low",
+    "basse": "low",
+    "baja": "low",
+    "laag": "low",
+    "高": "high",
+    "中": "medium",
+    "低": "low",
+}
+# Straight single quotes count only around words, never as an apostrophe ("c'est", "n'ai").
+_QUOTED = re.compile(
+    r"[\"“”«»「『]\s*(?P<body>[^\"“”«»「」『』]{2,}?)\s*[\"“”«»」』]"
+    r"|(?<!\w)'(?P<single>[^']{2,}?)'(?!\w)"
+)
+# A colon followed by a space, or by non-ASCII text ("追加：まだ直っていません").
+_AFTER_COLON = re.compile(r"(?::\s+|:(?=[^\x00-\x7f]))(?P<body>\S.*)$")
+_ADD_THAT = re.compile(
+    r"\b(?:add|write|note|tell|let|say|mention|inform)\b[^:]*?\bthat\s+(?P<body>\S.*)$",
+    re.IGNORECASE,
+)
 _AFTER_SAYING = re.compile(
     r"\b(?:saying|that says|to say|with the note|with the comment|let them know|tell them|"
     r"mit dem kommentar|mit der notiz|avec le commentaire|avec la note|diciendo|"
@@ -68,28 +247,59 @@ _AFTER_SAYING = re.compile(
     re.IGNORECASE,
 )
 
+
+def _words(text: str) -> list[str]:
+    """Folded words, written as one string so the lists stay readable."""
+    return text.split()
+
+
 _TICKET_NOUNS = frozenset(
-    "ticket tickets case cases incident request fall anfrage meldung demande dossier cas "
-    "caso incidencia solicitud melding verzoek aanvraag zaak".split()
+    _words(
+        "ticket tickets case cases incident request fall anfrage meldung demande dossier cas "
+        "caso incidencia solicitud melding verzoek aanvraag zaak "
+    )
 )
 _GENERIC = _TICKET_NOUNS | frozenset(
-    "hi hello hey please pls plz i i'd id im i'm want would like need to can could you u "
-    "open create raise log file submit make start new a an the me help for it hr my an "
-    "support helpdesk service desk about regarding re because concerning on with some "
-    "question issue problem have got there is an einen ein eine neues neuen ich mochte "
-    "bitte brauche will erstellen offnen anlegen aufmachen wegen zu uber fur mit je "
-    "veux voudrais besoin de d un une creer ouvrir pour concernant sur nouveau nouvelle "
-    "quiero necesito crear abrir para sobre por con nuevo nueva ik wil graag nodig "
-    "aanmaken openen over voor omdat met nieuw nieuwe een de het le la el los las les "
-    "du des del ticketje personalabteilung rh rrhh personeelszaken ".split()
+    _words(
+        "hi hello hey please pls plz i i'd id im i'm want would like need to can could you u "
+        "open create raise log file submit make start new a an the me help for it hr my "
+        "support helpdesk service desk about regarding re because concerning on with some "
+        "question issue problem have got there is einen ein eine neues neuen ich mochte bitte "
+        "brauche will erstellen offnen anlegen aufmachen wegen zu uber fur mit je veux "
+        "voudrais besoin de d un une creer ouvrir pour concernant sur nouveau nouvelle quiero "
+        "necesito crear abrir para sobre por con nuevo nueva ik wil graag nodig aanmaken "
+        "openen over voor omdat met nieuw nieuwe een het maak aan report le la el los las les "
+        "du des del ticketje personalabteilung rh rrhh personeelszaken "
+    )
 )
 _CONNECTORS = frozenset(
-    "about regarding re because concerning on for with wegen zu uber fur mit pour "
-    "concernant sur para sobre por con over voor omdat met erstellen offnen anlegen "
-    "aufmachen".split()
+    _words(
+        "please pls plz bitte svp about regarding re because concerning on for with wegen zu "
+        "uber fur mit pour concernant sur para sobre por con over voor omdat met erstellen "
+        "offnen anlegen aufmachen aan "
+    )
 )
-_CJK_GENERIC = ("チケット", "ケース", "人事", "作成", "起票", "したい", "してください", "お願い",
-                "します", "を", "の", "に", "が", "は", "新しい", "申請", "問い合わせ")
+# "need to request leave": after "to" (or "zu") a ticket noun is a verb, not the ticket.
+_INFINITIVE = frozenset(("to", "zu"))
+_CJK_GENERIC = (
+    "チケット",
+    "ケース",
+    "人事",
+    "作成",
+    "起票",
+    "したい",
+    "してください",
+    "お願い",
+    "します",
+    "を",
+    "の",
+    "に",
+    "が",
+    "は",
+    "新しい",
+    "申請",
+    "問い合わせ",
+)
 _WORD_SPAN = re.compile(r"[\w'’]+")
 
 
@@ -150,7 +360,7 @@ def unique_number(matches: Sequence[NumberMatch]) -> NumberMatch | None:
 
 def find_filter(folded: str) -> str | None:
     """`open`, `closed` or `all` when the user said so; both open and closed means all."""
-    said = [name for name, words in _FILTERS if _says_any(folded, words)]
+    said = [name for name, words in _FILTER_WORDS if words.found_in(folded)]
     if "open" in said and "closed" in said:
         return "all"
     return said[0] if said else None
@@ -158,18 +368,21 @@ def find_filter(folded: str) -> str | None:
 
 def find_urgency(folded: str) -> str | None:
     """`high`, `medium` or `low` when the user said it ("not urgent" is low, not high)."""
-    for name, words in _URGENCIES:
-        if _says_any(folded, words):
+    level = _LEVEL.search(folded)
+    if level and _LEVELS.get(level["level"] or level["cjk"]):
+        return _LEVELS[level["level"] or level["cjk"]]
+    for name, words in _URGENCY_WORDS:
+        if words.found_in(folded):
             return name
     return None
 
 
 def find_comment(text: str) -> str | None:
     """The text to add to a record: quoted, after a colon, or after "saying"/"tell them"."""
-    for pattern in (_QUOTED, _AFTER_COLON, _AFTER_SAYING):
+    for pattern in (_QUOTED, _AFTER_COLON, _AFTER_SAYING, _ADD_THAT):
         match = pattern.search(text)
         if match:
-            body = match["body"].strip().strip("\"'“”«»「」").strip()
+            body = (match.groupdict().get("single") or match["body"]).strip(' "“”«»「」')
             if body:
                 return body
     return None
@@ -198,7 +411,9 @@ def _lead_in_end(words: Sequence[re.Match[str]]) -> int:
         folded = fold(word.group())
         if folded not in _GENERIC:
             break
-        if folded in _TICKET_NOUNS:
+        if folded in _TICKET_NOUNS and (
+            index == 0 or fold(words[index - 1].group()) not in _INFINITIVE
+        ):
             noun_at = index
     if noun_at < 0:
         return 0
@@ -220,14 +435,3 @@ def _cjk_description(text: str) -> str | None:
     if len(meaningful) < 2:
         return None
     return text.strip(" \t。、!?！？")
-
-
-def _says_any(folded: str, phrases: Sequence[str]) -> bool:
-    padded = f" {' '.join(_WORD_SPAN.findall(folded))} "
-    for phrase in phrases:
-        if is_cjk(phrase):
-            if phrase in folded:
-                return True
-        elif f" {phrase} " in padded:
-            return True
-    return False

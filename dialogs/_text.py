@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable, Sequence
 
 MAX_CHARS = 600
 MAX_TOKENS = 80
@@ -31,9 +32,7 @@ def clean(text: str | None) -> str:
 def fold(text: str) -> str:
     """Lower case without accents ("Gehaltsabrechnung Über" → "gehaltsabrechnung uber")."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(
-        ch for ch in decomposed if ch in _KEEP_MARKS or unicodedata.category(ch) != "Mn"
-    )
+    bare = "".join(ch for ch in decomposed if ch in _KEEP_MARKS or unicodedata.category(ch) != "Mn")
     return unicodedata.normalize("NFC", bare)
 
 
@@ -78,3 +77,37 @@ def _cjk_features(run: str, feats: Counter[str]) -> None:
             feats[f"c:{run[index : index + 2]}"] += 1
         if index + 2 < len(run):
             feats[f"c:{run[index : index + 3]}"] += 1
+
+
+class Vocabulary:
+    """Words and phrases found as whole words in folded text (CJK: as substrings).
+
+    With `prefixes`, a word of five letters or more also matches longer words it starts
+    (German compounds: "urlaub" finds "Urlaubsanspruch"; "printer" finds "printers").
+    """
+
+    def __init__(self, phrases: Sequence[str], prefixes: bool = False) -> None:
+        latin = sorted({fold(p) for p in phrases if not is_cjk(p)}, key=len, reverse=True)
+        cjk = sorted({fold(p) for p in phrases if is_cjk(p)}, key=len, reverse=True)
+        parts = []
+        if latin:
+            parts.append(r"(?<!\w)(?:" + "|".join(map(_escaped(prefixes), latin)) + r")(?!\w)")
+        if cjk:
+            parts.append("|".join(map(re.escape, cjk)))
+        self._pattern = re.compile("|".join(parts)) if parts else None
+
+    def found_in(self, folded: str) -> bool:
+        """True when any of the words or phrases occurs in `folded`."""
+        return self._pattern is not None and self._pattern.search(folded) is not None
+
+    def count(self, folded: str) -> int:
+        """How many times the words or phrases occur (non-overlapping) in `folded`."""
+        return 0 if self._pattern is None else len(self._pattern.findall(folded))
+
+
+def _escaped(prefixes: bool) -> Callable[[str], str]:
+    def escape(word: str) -> str:
+        grows = prefixes and len(word) >= 5 and " " not in word
+        return re.escape(word) + (r"\w*" if grows else "")
+
+    return escape

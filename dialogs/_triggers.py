@@ -101,3 +101,26 @@ def _expand(triggers: TopicTriggers) -> list[Phrase]:
         for text in texts
     ]
     return out
+
+
+DOMAIN_KEYS = frozenset({"hr", "it", "none"})
+
+
+def load_domains(override_dir: Path | None = None) -> dict[str, list[str]]:
+    """Words that name a desk (`hr`, `it`) or an action the bot never does (`none`).
+
+    They live in `_domains.json` next to the trigger phrases, overridable the same way.
+    """
+    path = _path_for("_domains", override_dir)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise TriggerFileError(f"cannot read trigger file {path}: {exc.strerror}") from exc
+    except json.JSONDecodeError as exc:
+        raise TriggerFileError(f"{path} is not valid JSON (line {exc.lineno})") from exc
+    if not isinstance(data, dict) or set(data) != DOMAIN_KEYS:
+        raise TriggerFileError(f"{path}: expected exactly the keys 'hr', 'it' and 'none'")
+    for domain, words in data.items():
+        if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+            raise TriggerFileError(f"{path}: field '{domain}' must be a list of strings")
+    return data
