@@ -1,0 +1,119 @@
+"""The orchestrator's resolution rules: variables, required clauses, user scoping, mapping."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from flows.errors import TemplateError
+from flows.models import Employee
+from flows.orchestrator import (
+    Orchestrator,
+    build_query,
+    build_values,
+    map_row,
+    parse_journal,
+    snake_case,
+)
+from flows.templates import load_templates, parse_template
+from servicenow.errors import UnsafeQueryValue
+from tests.flows.conftest import Emulator
+
+TEMPLATES = load_templates()
+ABEL = Employee(sys_id="a" * 32, email="abel@example.com", user_name="abel")
+
+
+def test_an_absent_optional_variable_drops_its_clause():
+    template = TEMPLATES.get("ITSM.GetTicketDetails")
+    query = build_query(template, {"UserSysId": ABEL.sys_id})
+    assert query.encode() == (
+        f"caller_id={ABEL.sys_id}^ORDERBYDESCsys_updated_on^ORDERBYDESCnumber"
+    )
+    query = build_query(template, {"UserSysId": ABEL.sys_id, "Number": "INC0010001"})
+    assert query.encode().startswith(f"number=INC0010001^caller_id={ABEL.sys_id}^")
+
+
+def test_a_missing_required_variable_is_an_error_not_a_wider_query():
+    with pytest.raises(TemplateError, match="UserSysId is required"):
+        build_query(TEMPLATES.get("ITSM.GetUserTickets"), {})
+
+
+def test_a_user_value_that_would_widen_the_query_is_refused():
+    template = TEMPLATES.get("ITSM.GetTicketDetails")
+    with pytest.raises(UnsafeQueryValue):
+        build_query(template, {"UserSysId": ABEL.sys_id, "Number": "INC1^NQactive=true"})
+
+
+async def test_callers_cannot_override_the_resolved_users_variables(
+    orch: Orchestrator, abel: Employee, beth: Employee, emulator: Emulator
+):
+    await emulator.clear_requests()
+    await orch.run("ITSM.GetUserTickets", {"UserSysId": beth.sys_id}, abel, limit=5)
+    [request] = await emulator.requests()
+    assert abel.sys_id in request["query"] and beth.sys_id not in request["query"]
+
+
+def test_a_field_placeholder_is_validated_like_a_field_name():
+    template = TEMPLATES.get("Identity.GetUser")
+    query = build_query(template, {"MatchField": "u_entra_object_id", "MatchValue": "oid-1"})
+    assert query.encode() == "u_entra_object_id=oid-1^active=true"
+    with pytest.raises(TemplateError, match="not a field name"):
+        build_query(template, {"MatchField": "email^ORactive", "MatchValue": "x"})
+
+
+def test_values_are_globals_then_user_parameters():
+    values = build_values(
+        TEMPLATES.get("ITSM.CreateTicket"),
+        {"ShortDescription": "Printer", "UserSysId": ABEL.sys_id, "Urgency": "2"},
+    )
+    assert values == {
+        "contact_type": "self-service",
+        "short_description": "Printer",
+        "urgency": "2",
+        "caller_id": ABEL.sys_id,
+    }
+
+
+def test_output_mapping_picks_parts_and_converts_types():
+    template = parse_template(
+        """{"Scenario": "X", "Table": "incident", "Operation": "READ", "OutputFieldMapping": [
+        {"FieldName": "state", "OutputName": "State"},
+        {"FieldName": "state", "OutputName": "StateValue", "Part": "value"},
+        {"FieldName": "active", "OutputName": "Active", "Part": "value", "Type": "boolean"},
+        {"FieldName": "opened_at", "OutputName": "OpenedAt", "Part": "value", "Type": "datetime"}
+        ]}""",
+        "inline",
+    )
+    row = {
+        "state": {"display_value": "In Progress", "value": "2"},
+        "active": {"display_value": "true", "value": "true"},
+        "opened_at": {"display_value": "2026-01-05 10:00:00", "value": "2026-01-05 09:00:00"},
+    }
+    assert map_row(template, row) == {
+        "state": "In Progress",
+        "state_value": "2",
+        "active": True,
+        "opened_at": datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
+    }
+
+
+def test_journal_keeps_customer_comments_newest_first_and_drops_work_notes():
+    text = (
+        "2026-01-06 14:30:00 - Ivy Tillman (Additional comments)\nFixed.\nReopen if needed.\n\n"
+        "2026-01-06 12:00:00 - Ivy Tillman (Work notes)\ninternal: replaced fuser\n\n"
+        "2026-01-06 10:00:00 - Abel Tuter (Additional comments)\nIt jams again\n\n"
+    )
+    comments = parse_journal(text)
+    assert [(c.author, c.text) for c in comments] == [
+        ("Ivy Tillman", "Fixed.\nReopen if needed."),
+        ("Abel Tuter", "It jams again"),
+    ]
+    assert parse_journal("") == []
+
+
+@pytest.mark.parametrize(
+    ("name", "snake"), [("SysId", "sys_id"), ("StateValue", "state_value"), ("coe", "coe")]
+)
+def test_output_names_become_model_fields(name: str, snake: str):
+    assert snake_case(name) == snake
