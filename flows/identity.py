@@ -39,7 +39,7 @@ async def provision_user(orch: Orchestrator, profile: Profile, object_id_field: 
     login = profile.upn or profile.email or profile.object_id
     name = profile.name or " ".join(p for p in (profile.given_name, profile.surname) if p)
     variables = {
-        "UserName": login,
+        "Login": login,
         "Email": profile.email,
         "FirstName": profile.given_name,
         "LastName": profile.surname,

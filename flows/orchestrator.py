@@ -28,6 +28,8 @@ from servicenow.query import Query
 
 log = logging.getLogger(__name__)
 
+# Filled from the resolved employee only; a caller's values for these names are ignored.
+USER_VARIABLES = frozenset({"UserSysId", "UserEmail", "UserName"})
 JOURNAL_FIELDS = frozenset({"comments", "work_notes"})
 IDEMPOTENCY_TTL_S = 24 * 3600
 _JOURNAL_HEADER = re.compile(
@@ -158,7 +160,7 @@ class Orchestrator:
 
 
 def _with_user(variables: Mapping[str, str], user: Employee | None) -> dict[str, str]:
-    resolved = {k: v for k, v in variables.items() if not k.startswith("User")}
+    resolved = {k: v for k, v in variables.items() if k not in USER_VARIABLES}
     if user is not None:
         resolved |= {"UserSysId": user.sys_id, "UserEmail": user.email, "UserName": user.user_name}
     return resolved
