@@ -310,11 +310,23 @@ def _guid(hex32: str) -> str:
     return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:]}"
 
 
-def seed_database(conn: sqlite3.Connection, seed: str, admin_password: str) -> None:
+# Seeded in-memory databases by seed name: the data is deterministic, so later emulators in the
+# same process (the tests start one per test) copy it instead of seeding again.
+_TEMPLATES: dict[str, bytes] = {}
+
+
+def seed_database(
+    conn: sqlite3.Connection, seed: str, admin_password: str, in_memory: bool = False
+) -> None:
     """Seed an empty database; a seeded one only gets this run's admin password."""
+    if in_memory and seed in _TEMPLATES:
+        conn.deserialize(_TEMPLATES[seed])
     if is_seeded(conn):
         ensure_admin_password(conn, admin_password)
         return
     seed_metadata(conn, admin_password)
     if seed == "demo":
         DemoCompany(conn).build()
+    if in_memory:
+        conn.commit()
+        _TEMPLATES[seed] = conn.serialize()

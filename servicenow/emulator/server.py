@@ -241,7 +241,8 @@ async def start_emulator(
     password = admin_password or secrets.token_urlsafe(12)
     db = Database(db_path)
     await db.open()
-    await db.call(lambda conn: seed_database(conn, seed, password))
+    in_memory = db_path == ":memory:"
+    await db.call(lambda conn: seed_database(conn, seed, password, in_memory))
     injector = FaultInjector()
     if faults is not None:
         injector.update(faults.model_dump() if isinstance(faults, FaultSettings) else faults)
