@@ -55,7 +55,7 @@ def create_app(
         orchestrator=None,
         current_employee=_employee_resolver(settings, conversation_state, lambda: deps),
     )
-    recognizer = Recognizer.load(settings.triggers_dir)
+    recognizer = Recognizer.load(settings.triggers_dir, settings.ticket_prefix_list)
     main_dialog = MainDialog(build_topics(deps), recognizer)
     bot = SnowdeskBot(conversation_state, user_state, main_dialog)
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(BotFrameworkConfig(settings)))
