@@ -19,12 +19,14 @@ from bot.identity import resolve_employee
 from bot.servicenow_setup import connect
 from flows.errors import UnknownEmployee
 from flows.orchestrator import Orchestrator
-from tests.flows.conftest import FAST, emulator_settings
+from tests.flows.conftest import FAST, emulator_settings, loopback
 
 
 @pytest.fixture
 async def orch(servicenow_emulator: Any) -> AsyncIterator[Orchestrator]:
-    async with await connect(emulator_settings(servicenow_emulator), policy=FAST) as opened:
+    async with await connect(
+        emulator_settings(servicenow_emulator), transport=loopback(), policy=FAST
+    ) as opened:
         yield opened.orchestrator
 
 

@@ -19,6 +19,11 @@ from servicenow.client import RetryPolicy
 FAST = RetryPolicy(base_delay=0.0, max_delay=0.0, budget=20.0)
 
 
+def loopback() -> httpx.AsyncHTTPTransport:
+    """A plain-HTTP transport for 127.0.0.1 (building a TLS context per client costs ~0.2 s)."""
+    return httpx.AsyncHTTPTransport(verify=False)
+
+
 def emulator_settings(emulator: Any, **changes: Any) -> Settings:
     """Settings that point at the test emulator as its admin."""
     values: dict[str, Any] = {
@@ -36,13 +41,19 @@ class Emulator:
 
     def __init__(self, emulator: Any) -> None:
         self.base_url = emulator.base_url
-        self._auth = ("admin", emulator.admin_password)
+        self._http = httpx.AsyncClient(
+            base_url=emulator.base_url,
+            auth=("admin", emulator.admin_password),
+            transport=loopback(),
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
 
     async def _call(self, method: str, path: str, body: Any = None) -> httpx.Response:
-        async with httpx.AsyncClient(base_url=self.base_url, auth=self._auth) as http:
-            response = await http.request(method, path, json=body)
-            response.raise_for_status()
-            return response
+        response = await self._http.request(method, path, json=body)
+        response.raise_for_status()
+        return response
 
     async def clear_requests(self) -> None:
         await self._call("DELETE", "/emulator/requests")
@@ -67,11 +78,13 @@ async def emulator(servicenow_emulator: Any) -> AsyncIterator[Emulator]:
     await admin.reset_faults()
     yield admin
     await admin.reset_faults()
+    await admin.aclose()
 
 
 @pytest.fixture
 async def connection(servicenow_emulator: Any) -> AsyncIterator[ServiceNowConnection]:
-    async with await connect(emulator_settings(servicenow_emulator), policy=FAST) as opened:
+    settings = emulator_settings(servicenow_emulator)
+    async with await connect(settings, transport=loopback(), policy=FAST) as opened:
         yield opened
 
 

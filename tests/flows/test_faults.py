@@ -12,7 +12,7 @@ from flows.models import Employee, TicketDraft
 from flows.orchestrator import Orchestrator, correlation_id
 from servicenow.errors import ServerError, Unavailable
 from servicenow.query import Query
-from tests.flows.conftest import FAST, Emulator, emulator_settings
+from tests.flows.conftest import FAST, Emulator, emulator_settings, loopback
 
 DRAFT = TicketDraft(short_description="VPN drops every hour", urgency="medium")
 
@@ -49,7 +49,9 @@ async def test_a_replayed_create_after_a_restart_finds_the_first_ticket(
 ):
     first = await it.create_ticket(orch, abel, DRAFT, idempotency_key="restart-key")
     # A new process (empty cache) replays the same turn and its POST answer is lost.
-    async with await connect(emulator_settings(servicenow_emulator), policy=FAST) as fresh:
+    async with await connect(
+        emulator_settings(servicenow_emulator), transport=loopback(), policy=FAST
+    ) as fresh:
         await emulator.faults(error_next=1, error_statuses=[502])
         await emulator.clear_requests()
         again = await it.create_ticket(
