@@ -32,6 +32,9 @@ from servicenow.emulator.tableapi import ACTOR
 log = logging.getLogger(__name__)
 OAUTH_CLIENT_ID = "snowdesk-bot"
 OAUTH_CLIENT_SECRET = "snowdesk-secret"
+# A successful basic sign-in is remembered briefly, as a session would be; this saves a
+# database round trip per request (a changed password or role applies within seconds).
+BASIC_CACHE_SECONDS = 2.0
 DEMO_USERS = ("abel.tuter", "beth.anglin", "itil.agent", "hr.agent")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -98,8 +101,14 @@ async def _actor(request: web.Request) -> Actor | None:
     header = request.headers.get("Authorization", "")
     credentials = basic_credentials(header)
     if credentials is not None:
+        cached = state.basic_cache.get(header)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
         user, password = credentials
-        return await state.db.call(lambda conn: check_password(conn, user, password))
+        actor = await state.db.call(lambda conn: check_password(conn, user, password))
+        if actor is not None:
+            state.basic_cache[header] = (actor, time.monotonic() + BASIC_CACHE_SECONDS)
+        return actor
     token = bearer_token(header)
     user_id = state.tokens.user_for_access(token) if token else None
     if user_id is None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from servicenow.emulator.acl import Actor
 from servicenow.emulator.auth import TokenStore
 from servicenow.emulator.db import Database
 from servicenow.emulator.faults import FaultInjector
@@ -26,6 +27,7 @@ class EmulatorState:
     tokens: TokenStore
     faults: FaultInjector
     clock: Callable[[], float] = time.time
+    basic_cache: dict[str, tuple[Actor, float]] = field(default_factory=dict)
     requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
 
     def now_text(self) -> str:
