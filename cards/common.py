@@ -31,6 +31,21 @@ TOPIC_MENU: tuple[tuple[str, str, str], ...] = (
     ("hr.case_updates", "HR case updates", "Hear what changed on an HR case."),
 )
 
+# A short title for every topic, for buttons that offer it.
+TOPIC_TITLES: dict[str, str] = {
+    "it.create_ticket": "Report an IT problem",
+    "it.ticket_status": "Ticket status",
+    "it.ticket_details": "Ticket details",
+    "it.list_tickets": "My IT tickets",
+    "it.update_ticket": "Update a ticket",
+    "it.ticket_updates": "IT ticket updates",
+    "hr.create_case": "Ask HR",
+    "hr.case_details": "HR case details",
+    "hr.case_updates": "HR case updates",
+    "hr.list_cases": "My HR cases",
+}
+CONTINUE_VERB = "router.continue"
+
 
 def card_to_dict(card: AdaptiveCard) -> dict[str, Any]:
     """The card as the JSON object a channel receives (camelCase, no nulls)."""
@@ -110,3 +125,30 @@ def format_when(dt: datetime | None, tz_name: str | None = None) -> str:
     if zone is None:
         return f"{moment.astimezone(UTC):%d %b %Y, %H:%M} UTC"
     return f"{moment.astimezone(zone):%d %b %Y, %H:%M}"
+
+
+def disambiguation_card(topic_ids: list[str], entities: dict[str, str], text: str) -> AdaptiveCard:
+    """“Did you mean …?”: a button per close topic, carrying what the user said, and an out."""
+    buttons = [
+        submit(TOPIC_TITLES[topic_id], topic_id, entities=entities, text=text)
+        for topic_id in topic_ids
+    ]
+    body: list[CardElement] = [TextBlock(text="I'm not sure I got that. Did you mean…", wrap=True)]
+    return new_card(body, [*buttons, submit("Something else", "help")])
+
+
+def switch_topic_card(
+    current_topic: str, new_topic: str, entities: dict[str, str], text: str
+) -> AdaptiveCard:
+    """Offer to leave the running topic for the one the user just asked for."""
+    question = (
+        f"We're in the middle of “{TOPIC_TITLES[current_topic]}”. "
+        f"Do you want to switch to “{TOPIC_TITLES[new_topic]}”?"
+    )
+    return new_card(
+        [TextBlock(text=question, wrap=True)],
+        [
+            submit(f"Switch to {TOPIC_TITLES[new_topic]}", new_topic, entities=entities, text=text),
+            submit("Keep going", CONTINUE_VERB),
+        ],
+    )

@@ -16,12 +16,26 @@ from botbuilder.dialogs import (
     DialogTurnResult,
 )
 
-from cards.common import help_card, to_attachment
+from cards.common import (
+    CONTINUE_VERB,
+    disambiguation_card,
+    help_card,
+    switch_topic_card,
+    to_attachment,
+)
 from dialogs.actions import CardSubmit, card_submit
 from dialogs.base import TopicDialog, TopicOptions
-from dialogs.recognizer import Recognizer
+from dialogs.recognizer import DISAMBIGUATION_THRESHOLD, Recognition, Recognizer
 
 CANCELLED = "OK, I've stopped. Nothing was sent to ServiceNow."
+STARTING_OVER = "OK, let's start over."
+HELP_IN_TOPIC = "You can carry on where we were, or say “cancel” to stop."
+NOTHING_RUNNING = "We weren't in the middle of anything. What can I do for you?"
+# A message inside a topic must be this clear before the bot offers to switch topics, so that
+# free text a topic asked for (a comment, a description) is not mistaken for a new request.
+SWITCH_THRESHOLD = 0.75
+# Alternatives scoring below this are too far off to offer in "Did you mean …?".
+ALTERNATIVE_FLOOR = 0.2
 NOTHING_TO_CANCEL = "There's nothing to cancel. What can I do for you?"
 NOT_AVAILABLE = "Sorry, I can't do that yet, but it's coming soon."
 OUT_OF_SCOPE = "Sorry, that's not something I can do."
@@ -56,27 +70,83 @@ class MainDialog(ComponentDialog):
 
     async def _route_card_action(self, dc: DialogContext, submit: CardSubmit) -> None:
         active = self._active_topic(dc)
+        if submit.verb == CONTINUE_VERB:
+            await (dc.reprompt_dialog() if active else dc.context.send_activity(NOTHING_RUNNING))
+            return
         if active is not None and active.handles(submit.verb):
             await dc.continue_dialog()
             return
-        options = TopicOptions(entities={}, verb=submit.verb, data=submit.data)
+        data = submit.data
+        entities = data.get("entities")
+        options = TopicOptions(
+            entities=dict(entities) if isinstance(entities, dict) else {},
+            text=str(data.get("text") or ""),
+            verb=submit.verb,
+            data=data,
+        )
         await self._start(dc, submit.topic_id, options, unknown_message=UNKNOWN_ACTION)
 
     async def _route_text(self, dc: DialogContext, text: str | None) -> None:
         recognition = self.recognizer.recognize(text)
+        options = TopicOptions(entities=dict(recognition.entities), text=(text or "").strip())
         active = self._active_topic(dc)
         if active is not None:
-            if recognition.topic == "cancel":
-                await dc.cancel_all_dialogs()
-                await dc.context.send_activity(CANCELLED)
-            elif recognition.topic == "help":
-                await send_help(dc.context)
-                await dc.reprompt_dialog()
-            else:
-                await dc.continue_dialog()
-            return
-        options = TopicOptions(entities=dict(recognition.entities), text=(text or "").strip())
-        await self._start(dc, recognition.topic, options, unknown_message=NOT_AVAILABLE)
+            await self._interrupt(dc, active, recognition, options)
+        elif self._unsure(recognition):
+            await self._disambiguate(dc, recognition, options)
+        else:
+            await self._start(dc, recognition.topic, options, unknown_message=NOT_AVAILABLE)
+
+    async def _interrupt(
+        self,
+        dc: DialogContext,
+        active: TopicDialog,
+        recognition: Recognition,
+        options: TopicOptions,
+    ) -> None:
+        """Text while a topic runs: cancel, start over, help, switch, or the topic's own input."""
+        context = dc.context
+        if recognition.topic == "cancel" and recognition.entities.get("restart"):
+            await dc.cancel_all_dialogs()
+            await context.send_activity(STARTING_OVER)
+            await dc.begin_dialog(active.id, TopicOptions(entities={}).as_dict())
+        elif recognition.topic == "cancel":
+            await dc.cancel_all_dialogs()
+            await context.send_activity(CANCELLED)
+        elif recognition.topic == "help":
+            await send_help(context, f"{HELP_IN_TOPIC} Here is what I can do:")
+            await dc.reprompt_dialog()
+        elif self._asks_for_another_topic(active, recognition):
+            card = switch_topic_card(
+                active.topic_id, recognition.topic, dict(recognition.entities), options.text
+            )
+            await context.send_activity(MessageFactory.attachment(to_attachment(card)))
+        else:
+            await dc.continue_dialog()
+
+    def _asks_for_another_topic(self, active: TopicDialog, recognition: Recognition) -> bool:
+        return (
+            recognition.topic in self.topics
+            and recognition.topic != active.topic_id
+            and recognition.confidence >= SWITCH_THRESHOLD
+        )
+
+    def _unsure(self, recognition: Recognition) -> bool:
+        return (
+            recognition.topic in self.topics and recognition.confidence < DISAMBIGUATION_THRESHOLD
+        )
+
+    async def _disambiguate(
+        self, dc: DialogContext, recognition: Recognition, options: TopicOptions
+    ) -> None:
+        """Offer the two or three closest topics, with what the user said attached to each."""
+        close = [recognition.topic] + [
+            topic
+            for topic, score in recognition.alternatives
+            if topic in self.topics and score >= ALTERNATIVE_FLOOR
+        ]
+        card = disambiguation_card(close[:3], dict(recognition.entities), options.text)
+        await dc.context.send_activity(MessageFactory.attachment(to_attachment(card)))
 
     async def _start(
         self, dc: DialogContext, topic_id: str, options: TopicOptions, unknown_message: str
