@@ -33,7 +33,7 @@ HELP_IN_TOPIC = "You can carry on where we were, or say “cancel” to stop."
 NOTHING_RUNNING = "We weren't in the middle of anything. What can I do for you?"
 # A message inside a topic must be this clear before the bot offers to switch topics, so that
 # free text a topic asked for (a comment, a description) is not mistaken for a new request.
-SWITCH_THRESHOLD = 0.75
+SWITCH_THRESHOLD = 0.6
 # Alternatives scoring below this are too far off to offer in "Did you mean …?".
 ALTERNATIVE_FLOOR = 0.2
 NOTHING_TO_CANCEL = "There's nothing to cancel. What can I do for you?"
