@@ -5,6 +5,7 @@ Nothing is built at import time, so tests can build as many apps as they like.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -43,7 +44,7 @@ def create_app(
     settings: Settings,
     *,
     storage: Storage | None = None,
-    connect_servicenow: Connector = connect,
+    connect_servicenow: Connector | None = None,
 ) -> web.Application:
     """Build the bot's aiohttp application: `/api/messages`, `/healthz`, state and ServiceNow."""
     owns_storage = storage is None
@@ -64,7 +65,9 @@ def create_app(
     app = web.Application(middlewares=[_plain_errors])
     app[SETTINGS] = settings
     app[STORAGE] = storage
-    app.cleanup_ctx.append(_servicenow_context(deps, connect_servicenow))
+    # The metadata cache (choice labels, HR services) lives in the bot's storage by default.
+    connector = connect_servicenow or functools.partial(connect, storage=storage)
+    app.cleanup_ctx.append(_servicenow_context(deps, connector))
     if owns_storage:
         app.on_cleanup.append(_close_storage)
     app.router.add_post("/api/messages", _messages_route(adapter, bot))

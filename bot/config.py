@@ -128,6 +128,16 @@ class Settings(BaseSettings):
         return "127.0.0.1" if self.anonymous else "0.0.0.0"
 
     @property
+    def embedded_servicenow_db(self) -> str:
+        """Where the embedded emulator keeps its records: beside the bot's SQLite state, so a
+        restart keeps both; in memory when the state is not on disk (tests, Redis)."""
+        prefix = "sqlite:///"
+        path = self.storage_url[len(prefix) :] if self.storage_url.startswith(prefix) else ""
+        if not path or path == ":memory:":
+            return ":memory:"
+        return str(Path(path).with_name("servicenow-emulator.db"))
+
+    @property
     def uses_embedded_servicenow(self) -> bool:
         """No instance configured: the bot starts its embedded ServiceNow emulator."""
         return not self.servicenow_instance.strip()

@@ -37,7 +37,9 @@ async def _serve(settings: Settings) -> None:
     await runner.setup()
     site = web.TCPSite(runner, settings.bind_host, settings.port)
     await site.start()
-    print(startup_banner(settings, app[SERVICENOW].backend_label, time.perf_counter() - started))
+    connection = app[SERVICENOW]
+    banner = startup_banner(settings, connection.backend_label, time.perf_counter() - started)
+    print("\n".join(filter(None, [banner, connection.sign_in_hint])), flush=True)
     try:
         await asyncio.Event().wait()
     finally:

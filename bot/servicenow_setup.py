@@ -11,6 +11,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import httpx
 from botbuilder.core import MemoryStorage, Storage
@@ -30,6 +31,13 @@ from servicenow.client import DEFAULT_POLICY, RetryPolicy, ServiceNowClient, bui
 from servicenow.errors import ConfigurationError
 from servicenow.instance import instance_label, normalise_instance
 
+if TYPE_CHECKING:
+    from servicenow.emulator import RunningEmulator
+
+
+# The port `snowdesk emulator` uses too; the embedded one takes it when it is free.
+EMBEDDED_PORT = 8090
+
 
 @dataclass
 class ServiceNowConnection:
@@ -39,6 +47,8 @@ class ServiceNowConnection:
     client: ServiceNowClient
     backend_label: str
     templates: TemplateSet
+    # Printed once at start-up for testers (never logged): how to sign in to the embedded emulator.
+    sign_in_hint: str = ""
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack, repr=False)
 
     async def aclose(self) -> None:
@@ -70,8 +80,9 @@ async def connect(
     stack = AsyncExitStack()
     http = build_http_client(policy, transport)
     try:
+        hint = ""
         if settings.uses_embedded_servicenow:
-            base_url, auth = await _embedded(settings, stack)
+            base_url, auth, hint = await _embedded(settings, stack)
             label = f"embedded emulator at {base_url}"
         else:
             base_url = normalise_instance(settings.servicenow_instance)
@@ -83,17 +94,41 @@ async def connect(
         raise
     client = ServiceNowClient(base_url, auth, http=http, policy=policy)
     orchestrator = Orchestrator(client, templates, cache)
-    return ServiceNowConnection(orchestrator, client, label, templates, stack)
+    return ServiceNowConnection(orchestrator, client, label, templates, hint, stack)
 
 
-async def _embedded(settings: Settings, stack: AsyncExitStack) -> tuple[str, AuthProvider]:
-    from servicenow.emulator import start_emulator  # only when no instance is configured
-
+async def _embedded(settings: Settings, stack: AsyncExitStack) -> tuple[str, AuthProvider, str]:
     password = settings.emulator_admin_password or secrets.token_urlsafe(18)
-    emulator = await stack.enter_async_context(
-        await start_emulator(port=0, db_path=":memory:", seed="demo", admin_password=password)
+    db_path = settings.embedded_servicenow_db
+    if db_path != ":memory:":
+        Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    emulator = await stack.enter_async_context(await _start_on_stable_port(db_path, password))
+    base_url = str(emulator.base_url).rstrip("/")
+    employees = ", ".join(
+        f"{name} / {secret}"
+        for name, secret in emulator.demo_credentials.items()
+        if name in ("abel.tuter", "beth.anglin")
     )
-    return str(emulator.base_url).rstrip("/"), BasicAuth("admin", password)
+    hint = (
+        f"Sign in to its pages at {base_url}/incident_list.do as admin / {password}"
+        f" (employees: {employees}); records are kept in {db_path}"
+    )
+    return base_url, BasicAuth("admin", password), hint
+
+
+async def _start_on_stable_port(db_path: str, password: str) -> RunningEmulator:
+    """Kept records keep their port, so "Open in ServiceNow" links survive a restart; a port
+    that is taken (or a throw-away database) gets a free one."""
+    from servicenow.emulator import start_emulator
+
+    if db_path != ":memory:":
+        try:
+            return await start_emulator(
+                port=EMBEDDED_PORT, db_path=db_path, seed="demo", admin_password=password
+            )
+        except OSError:
+            pass
+    return await start_emulator(port=0, db_path=db_path, seed="demo", admin_password=password)
 
 
 def build_auth(settings: Settings, http: httpx.AsyncClient, base_url: str) -> AuthProvider:
