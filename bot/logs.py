@@ -6,6 +6,8 @@ import logging
 import secrets
 import sys
 import time
+import traceback
+from pathlib import Path
 from typing import Any
 
 _RESERVED = set(vars(logging.makeLogRecord({})))
@@ -29,7 +31,12 @@ class KeyValueFormatter(logging.Formatter):
         ]
         parts += [f"{key}={_quote(value)}" for key, value in fields.items()]
         if record.exc_info and record.exc_info[0] is not None:
+            # Where it failed, not the whole trace: enough to find the bug, nothing the
+            # exception's message or locals might carry (tokens, passwords, personal data).
             parts.append(f"error_type={record.exc_info[0].__name__}")
+            frames = traceback.extract_tb(record.exc_info[2])
+            if frames:
+                parts.append(f"error_at={Path(frames[-1].filename).name}:{frames[-1].lineno}")
         return " ".join(parts)
 
 
