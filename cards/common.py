@@ -18,6 +18,8 @@ from microsoft_teams.cards import (
     TextBlock,
 )
 
+from flows.models import ListFilter
+
 CARD_VERSION: Final = "1.5"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 
@@ -45,6 +47,8 @@ TOPIC_TITLES: dict[str, str] = {
     "hr.list_cases": "My HR cases",
 }
 CONTINUE_VERB = "router.continue"
+# The filters of the "my cases" / "my tickets" lists, in the order their buttons show them.
+FILTERS: tuple[ListFilter, ...] = ("open", "closed", "all")
 
 
 def card_to_dict(card: AdaptiveCard) -> dict[str, Any]:

@@ -27,8 +27,8 @@ from microsoft_teams.cards import (
     TextInput,
 )
 
-from cards.common import format_when, new_card, submit
-from flows.models import CasePage, Comment, HRCase, HRService, ListFilter, RecordUpdates
+from cards.common import FILTERS, format_when, new_card, submit
+from flows.models import CasePage, Comment, HRCase, HRService, RecordUpdates
 
 # Lengths ServiceNow accepts: `short_description` is 160 characters, journal and description 4000.
 SUBJECT_MAX = 160
@@ -46,7 +46,6 @@ LIST = "hr.list_cases"
 LIST_PAGE = "hr.list_cases.page"
 CREATE = "hr.create_case"
 
-FILTERS: tuple[ListFilter, ...] = ("open", "closed", "all")
 _FILTER_TITLES: dict[str, str] = {"open": "open", "closed": "closed", "all": ""}
 
 

@@ -11,16 +11,23 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from botbuilder.core import TurnContext
+from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import ComponentDialog, DialogContext, DialogTurnResult
 from botbuilder.schema import Activity, ActivityTypes
+from microsoft_teams.cards import AdaptiveCard
 
 from bot.config import Settings
 from bot.logs import new_reference_id
+from cards.common import to_attachment
+from flows.errors import NotAllowed, UnknownEmployee
 from flows.models import Employee
 from servicenow import errors as sn
 
 log = logging.getLogger(__name__)
+
+UNKNOWN_EMPLOYEE = (
+    "I couldn't find your ServiceNow profile, so an admin needs to link your account first."
+)
 
 EmployeeResolver = Callable[[TurnContext], Awaitable[Employee]]
 
@@ -82,6 +89,20 @@ class TopicDialog(ComponentDialog):
         """Tell the user we are working before a call to ServiceNow."""
         await context.send_activity(Activity(type=ActivityTypes.typing))
 
+    async def employee(self, dc: DialogContext) -> Employee:
+        """The ServiceNow user this conversation acts as."""
+        return await self.deps.current_employee(dc.context)
+
+    async def explain(self, dc: DialogContext, error: Exception) -> None:
+        """Tell the user in one sentence why that did not work (unexpected errors: logged, with id)."""
+        match error:
+            case NotAllowed():
+                await dc.context.send_activity(f"Sorry, I can't do that: {error.reason}.")
+            case UnknownEmployee():
+                await dc.context.send_activity(UNKNOWN_EMPLOYEE)
+            case _:
+                await self.report_failure(dc, error)
+
     async def fail(self, dc: DialogContext, error: Exception) -> DialogTurnResult:
         """Graceful exit: report the failure, end the topic; the next message starts fresh."""
         await self.report_failure(dc, error)
@@ -117,3 +138,26 @@ def failure_sentence(error: Exception, reference: str) -> str:
         case _:
             what = "Something went wrong on my side"
     return f"Sorry, {what}. Please try again in a moment (reference {reference})."
+
+
+def user_zone(context: TurnContext) -> str | None:
+    """The time zone the channel reports for the user (Teams: `localTimezone`), if any."""
+    return context.activity.local_timezone or None
+
+
+async def send_card(context: TurnContext, card: AdaptiveCard) -> None:
+    """Send one Adaptive Card."""
+    await context.send_activity(MessageFactory.attachment(to_attachment(card)))
+
+
+def plain(data: dict[str, Any] | None, key: str) -> str:
+    """A string value from card data (card inputs arrive as strings, or not at all)."""
+    value = (data or {}).get(key)
+    return value if isinstance(value, str) else ""
+
+
+def record_number(options: TopicOptions) -> str | None:
+    """The case or ticket number a button carried or the user typed; None means "my latest"."""
+    data = options.data or {}
+    number = str(data.get("number") or options.entities.get("number") or "").strip().upper()
+    return number or None

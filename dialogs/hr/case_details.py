@@ -12,9 +12,9 @@ import secrets
 from botbuilder.dialogs import DialogContext
 
 from cards.hr import COMMENT, COMMENT_MAX, case_details_card
-from dialogs.base import TopicOptions
+from dialogs.base import TopicOptions, plain, record_number, send_card, user_zone
 from dialogs.forms import clean_text
-from dialogs.hr._common import HRTopic, case_number, plain, send_card, user_zone
+from dialogs.hr._common import HRTopic
 from flows import hr
 
 ASK_FOR_NUMBER = "Which HR case should I add the comment to? Please tell me its number."
@@ -25,11 +25,12 @@ class CaseDetails(HRTopic):
 
     topic_id = "hr.case_details"
 
-    async def answer(self, dc: DialogContext, options: TopicOptions) -> None:
-        if options.verb == COMMENT or (options.entities.get("comment") and case_number(options)):
+    async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
+        if options.verb == COMMENT or (options.entities.get("comment") and record_number(options)):
             await self._add_comment(dc, options)
         else:
-            await self._show(dc, case_number(options))
+            await self._show(dc, record_number(options))
+        return True
 
     async def _show(self, dc: DialogContext, number: str | None) -> None:
         await self.show_typing(dc.context)
@@ -39,7 +40,7 @@ class CaseDetails(HRTopic):
         await send_card(dc.context, card)
 
     async def _add_comment(self, dc: DialogContext, options: TopicOptions) -> None:
-        number = case_number(options)
+        number = record_number(options)
         if number is None:
             await dc.context.send_activity(ASK_FOR_NUMBER)
             return

@@ -5,8 +5,8 @@ from __future__ import annotations
 from botbuilder.dialogs import DialogContext
 
 from cards.hr import case_updates_text
-from dialogs.base import TopicOptions
-from dialogs.hr._common import HRTopic, case_number, user_zone
+from dialogs.base import TopicOptions, record_number, user_zone
+from dialogs.hr._common import HRTopic
 from flows import hr
 
 
@@ -15,8 +15,9 @@ class CaseUpdates(HRTopic):
 
     topic_id = "hr.case_updates"
 
-    async def answer(self, dc: DialogContext, options: TopicOptions) -> None:
+    async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
         await self.show_typing(dc.context)
         user = await self.employee(dc)
-        updates = await hr.get_case_updates(self.deps.orchestrator, user, case_number(options))
+        updates = await hr.get_case_updates(self.deps.orchestrator, user, record_number(options))
         await dc.context.send_activity(case_updates_text(updates, user_zone(dc.context)))
+        return True

@@ -20,9 +20,8 @@ from cards.hr import (
     case_card,
     case_form_card,
 )
-from dialogs.base import TopicOptions
+from dialogs.base import TopicOptions, user_zone
 from dialogs.forms import FormTopic, clean_text, topic_state
-from dialogs.hr._common import user_zone
 from dialogs.hr._services import suggest_service
 from flows import hr
 from flows.models import HRCaseDraft, HRService
@@ -81,7 +80,7 @@ class CreateCase(FormTopic):
         return case_form_card(await self._services(dc), draft, key, problems, retry)
 
     async def create(self, dc: DialogContext, draft: BaseModel, key: str) -> AdaptiveCard:
-        user = await self.deps.current_employee(dc.context)
+        user = await self.employee(dc)
         case_draft = HRCaseDraft.model_validate(draft.model_dump())
         case = await hr.create_case(self.deps.orchestrator, user, case_draft, key)
         return case_card(case, user_zone(dc.context))
@@ -89,7 +88,7 @@ class CreateCase(FormTopic):
     async def _services(self, dc: DialogContext) -> list[HRService]:
         state = topic_state(dc)
         if SERVICES not in state:
-            user = await self.deps.current_employee(dc.context)
+            user = await self.employee(dc)
             services = await hr.get_hr_services(self.deps.orchestrator, user)
             state[SERVICES] = [s.model_dump() for s in services]
         return [HRService.model_validate(s) for s in state[SERVICES]]

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from botbuilder.dialogs import DialogContext
 
-from cards.hr import FILTERS, case_list_card
-from dialogs.base import TopicOptions
-from dialogs.hr._common import HRTopic, send_card, user_zone
+from cards.hr import case_list_card
+from dialogs.answering import PAGE_SIZE, list_filter, list_offset
+from dialogs.base import TopicOptions, send_card, user_zone
+from dialogs.hr._common import HRTopic
 from flows import hr
-from flows.models import ListFilter
-
-PAGE_SIZE = 5
-MAX_OFFSET = 10_000  # far beyond anyone's cases; keeps a tampered button harmless
 
 
 class ListCases(HRTopic):
@@ -19,27 +16,11 @@ class ListCases(HRTopic):
 
     topic_id = "hr.list_cases"
 
-    async def answer(self, dc: DialogContext, options: TopicOptions) -> None:
+    async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
         await self.show_typing(dc.context)
         user = await self.employee(dc)
         page = await hr.list_cases(
-            self.deps.orchestrator, user, _filter(options), _offset(options), PAGE_SIZE
+            self.deps.orchestrator, user, list_filter(options), list_offset(options), PAGE_SIZE
         )
         await send_card(dc.context, case_list_card(page, user_zone(dc.context)))
-
-
-def _filter(options: TopicOptions) -> ListFilter:
-    """The filter a button carried or the user said; anything else means open cases."""
-    said = (options.data or {}).get("filter") or options.entities.get("filter")
-    return next((f for f in FILTERS if f == said), "open")
-
-
-def _offset(options: TopicOptions) -> int:
-    """The page offset a paging button carried (a tampered value falls back to the first page)."""
-    value = (options.data or {}).get("offset", 0)
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        return 0
-    try:
-        return min(max(int(value), 0), MAX_OFFSET)
-    except ValueError:
-        return 0
+        return True

@@ -22,9 +22,8 @@ from cards.it import (
     ticket_form_card,
 )
 from dialogs.attachments import FileContent, IncomingFile, download_all, files_in
-from dialogs.base import TopicOptions
+from dialogs.base import TopicOptions, user_zone
 from dialogs.forms import FormTopic, clean_text, topic_state
-from dialogs.hr._common import user_zone
 from flows import it
 from flows.models import Employee, Ticket, TicketDraft, Urgency
 from servicenow.errors import ServiceNowError
@@ -106,7 +105,7 @@ class CreateTicket(FormTopic):
         )
 
     async def create(self, dc: DialogContext, draft: BaseModel, key: str) -> AdaptiveCard:
-        user = await self.deps.current_employee(dc.context)
+        user = await self.employee(dc)
         ticket_draft = TicketDraft.model_validate(draft.model_dump())
         ticket = await it.create_ticket(self.deps.orchestrator, user, ticket_draft, key)
         notes = await self._attach_files(dc, user, ticket)

@@ -6,13 +6,10 @@ from botbuilder.dialogs import DialogContext
 
 from cards.common import message_card, submit
 from cards.it import empty_list_text, filter_buttons, ticket_list_card
-from dialogs.base import TopicOptions
-from dialogs.hr._common import send_card, user_zone
-from dialogs.hr.list_cases import _filter, _offset
+from dialogs.answering import PAGE_SIZE, list_filter, list_offset
+from dialogs.base import TopicOptions, send_card, user_zone
 from dialogs.it._common import ItTopic
 from flows import it
-
-PAGE_SIZE = 5
 
 
 class ListTickets(ItTopic):
@@ -23,9 +20,9 @@ class ListTickets(ItTopic):
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
         await self.show_typing(dc.context)
         user = await self.employee(dc)
-        which = _filter(options)
+        which = list_filter(options)
         page = await it.list_tickets(
-            self.deps.orchestrator, user, which, _offset(options), PAGE_SIZE
+            self.deps.orchestrator, user, which, list_offset(options), PAGE_SIZE
         )
         if page.items:
             await send_card(dc.context, ticket_list_card(page, user_zone(dc.context)))

@@ -7,9 +7,8 @@ import secrets
 from botbuilder.dialogs import DialogContext
 
 from cards.it import ticket_details_card
-from dialogs.base import TopicOptions
-from dialogs.hr._common import send_card, user_zone
-from dialogs.it._common import ItTopic, ticket_number
+from dialogs.base import TopicOptions, record_number, send_card, user_zone
+from dialogs.it._common import ItTopic
 from flows import it
 
 
@@ -21,7 +20,7 @@ class TicketDetails(ItTopic):
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
         await self.show_typing(dc.context)
         user = await self.employee(dc)
-        ticket = await it.get_ticket_details(self.deps.orchestrator, user, ticket_number(options))
+        ticket = await it.get_ticket_details(self.deps.orchestrator, user, record_number(options))
         card = ticket_details_card(ticket, user_zone(dc.context), secrets.token_hex(8))
         await send_card(dc.context, card)
         return True

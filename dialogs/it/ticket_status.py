@@ -6,9 +6,8 @@ from botbuilder.dialogs import DialogContext
 
 from cards.common import message_card, submit
 from cards.it import DETAILS, status_line
-from dialogs.base import TopicOptions
-from dialogs.hr._common import send_card, user_zone
-from dialogs.it._common import ItTopic, ticket_number
+from dialogs.base import TopicOptions, record_number, send_card, user_zone
+from dialogs.it._common import ItTopic
 from flows import it
 
 
@@ -20,7 +19,7 @@ class TicketStatus(ItTopic):
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
         await self.show_typing(dc.context)
         user = await self.employee(dc)
-        ticket = await it.get_ticket_status(self.deps.orchestrator, user, ticket_number(options))
+        ticket = await it.get_ticket_status(self.deps.orchestrator, user, record_number(options))
         line = status_line(ticket, user_zone(dc.context))
         await send_card(
             dc.context, message_card(line, [submit("Details", DETAILS, number=ticket.number)])

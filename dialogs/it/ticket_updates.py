@@ -5,9 +5,8 @@ from __future__ import annotations
 from botbuilder.dialogs import DialogContext
 
 from cards.it import updates_text
-from dialogs.base import TopicOptions
-from dialogs.hr._common import user_zone
-from dialogs.it._common import ItTopic, ticket_number
+from dialogs.base import TopicOptions, record_number, user_zone
+from dialogs.it._common import ItTopic
 from flows import it
 
 
@@ -19,6 +18,6 @@ class TicketUpdates(ItTopic):
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
         await self.show_typing(dc.context)
         user = await self.employee(dc)
-        updates = await it.get_ticket_updates(self.deps.orchestrator, user, ticket_number(options))
+        updates = await it.get_ticket_updates(self.deps.orchestrator, user, record_number(options))
         await dc.context.send_activity(updates_text(updates, user_zone(dc.context)))
         return True

@@ -15,10 +15,9 @@ from botbuilder.dialogs import DialogContext, DialogTurnResult
 
 from cards.it import ATTACH, COMMENT, COMMENT_MAX, URGENCY, ticket_details_card
 from dialogs.attachments import FileContent, IncomingFile, download_all, files_in
-from dialogs.base import TopicOptions
+from dialogs.base import TopicOptions, plain, record_number, send_card, user_zone
 from dialogs.forms import clean_text, topic_state
-from dialogs.hr._common import plain, send_card, user_zone
-from dialogs.it._common import ItTopic, ticket_number
+from dialogs.it._common import ItTopic
 from flows import it
 from flows.models import Ticket, Urgency
 
@@ -116,13 +115,13 @@ class UpdateTicket(ItTopic):
 
     async def _number(self, dc: DialogContext, options: TopicOptions) -> str:
         """The number named, else the user's latest ticket's (one read to find it)."""
-        return ticket_number(options) or (await self._ticket(dc, options)).number
+        return record_number(options) or (await self._ticket(dc, options)).number
 
     async def _ticket(self, dc: DialogContext, options: TopicOptions) -> Ticket:
         """The ticket to change: the one named, else the user's latest (raises RecordNotFound)."""
         await self.show_typing(dc.context)
         user = await self.employee(dc)
-        return await it.get_ticket_details(self.deps.orchestrator, user, ticket_number(options))
+        return await it.get_ticket_details(self.deps.orchestrator, user, record_number(options))
 
     async def _show(self, dc: DialogContext, ticket: Ticket) -> None:
         card = ticket_details_card(ticket, user_zone(dc.context), secrets.token_hex(8))
