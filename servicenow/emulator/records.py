@@ -6,7 +6,7 @@ import hashlib
 import secrets
 import sqlite3
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,12 +63,20 @@ def utc_text(epoch: float) -> str:
     return format_time(datetime.fromtimestamp(epoch, UTC))
 
 
+def fetch_rows(conn: sqlite3.Connection, sql: str, params: Sequence[object] = ()) -> list[Row]:
+    """Rows as dicts; zipping with the column names once is ~2x faster than `dict(sqlite3.Row)`,
+    which looks up each of a record's ~90 columns by name."""
+    cursor = conn.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, values, strict=True)) for values in cursor]
+
+
 def get_row(conn: sqlite3.Connection, table: TableDef, sys_id: str) -> Row | None:
     """One row by sys_id, or None (also when it belongs to another COE child table)."""
-    found = conn.execute(f'SELECT * FROM "{table.storage}" WHERE sys_id = ?', (sys_id,)).fetchone()
-    if found is None:
+    found = fetch_rows(conn, f'SELECT * FROM "{table.storage}" WHERE sys_id = ?', (sys_id,))
+    if not found:
         return None
-    row = dict(found)
+    row = found[0]
     if table.base and row.get("sys_class_name") != table.name:
         return None
     return row
@@ -88,7 +96,7 @@ def select(
         f'SELECT {ROW}.* FROM "{table.storage}" AS {ROW} WHERE {where.sql} '
         f"ORDER BY {compile_order(table, parsed.order_by)} LIMIT ? OFFSET ?"
     )
-    rows = [dict(row) for row in conn.execute(sql, (*where.params, limit, offset))]
+    rows = fetch_rows(conn, sql, (*where.params, limit, offset))
     total = None
     if with_count:
         count_sql = f'SELECT COUNT(*) FROM "{table.storage}" AS {ROW} WHERE {where.sql}'
@@ -185,7 +193,7 @@ def journal_entries(conn: sqlite3.Connection, element_id: str) -> list[Row]:
         "SELECT * FROM sys_journal_field WHERE element_id = ? "
         "ORDER BY sys_created_on DESC, rowid DESC"
     )
-    return [dict(row) for row in conn.execute(sql, (element_id,))]
+    return fetch_rows(conn, sql, (element_id,))
 
 
 def set_password(conn: sqlite3.Connection, user_id: str, password: str) -> None:
