@@ -6,12 +6,19 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from servicenow.emulator.acl import Actor
 from servicenow.emulator.choices import choice_label
-from servicenow.emulator.records import Row, format_time, get_row, journal_entries
+from servicenow.emulator.records import (
+    JOURNAL_TYPES,
+    Row,
+    format_time,
+    get_row,
+    journal_entries,
+)
 from servicenow.emulator.schema import TABLES, FieldDef, FieldType, TableDef, class_label
 
 JOURNAL_LABELS = {"comments": "Additional comments", "work_notes": "Work notes"}
@@ -44,11 +51,15 @@ class Renderer:
     viewer: Actor
     _rows: dict[tuple[str, str], Row | None] = field(default_factory=dict)
     _names: dict[str, str] = field(default_factory=dict)
+    _journals: dict[str, list[Row]] = field(default_factory=dict)
 
     def render(self, table: TableDef, row: Row, fields: list[str] | None) -> dict[str, Any]:
         """One record; `fields` narrows and may dot-walk (`caller_id.email`)."""
+        plain, walked = _layout(table.name, tuple(fields) if fields is not None else None)
         result: dict[str, Any] = {}
-        for path in _field_order(table, fields):
+        for field_def in plain:
+            result[field_def.name] = self._value(table, row, field_def)
+        for path in walked:
             located = self._walk(table, row, path)
             if located is not None:
                 owner_table, owner, field_def = located
@@ -82,13 +93,15 @@ class Renderer:
         raw = row.get(field_def.name, "") if row else ""
         if field_def.type is FieldType.REFERENCE:
             return self._reference(field_def, raw)
-        if field_def.type in (FieldType.JOURNAL, FieldType.JOURNAL_LIST):
+        journal = field_def.type in JOURNAL_TYPES
+        if self.mode is DisplayMode.FALSE:
+            # Value mode never shows journals and needs no display work (most requests).
+            return "" if journal else raw
+        if journal:
             raw = ""
             display = self._journal(row, field_def.name) if row else ""
         else:
             display = self._display(table, field_def, raw)
-        if self.mode is DisplayMode.FALSE:
-            return raw
         if self.mode is DisplayMode.TRUE:
             return display
         return {"display_value": display, "value": raw}
@@ -125,7 +138,9 @@ class Renderer:
 
     def _journal(self, row: Row, element: str) -> str:
         wanted = ("comments", "work_notes") if element == "comments_and_work_notes" else (element,)
-        entries = [e for e in journal_entries(self.conn, row["sys_id"]) if e["element"] in wanted]
+        if row["sys_id"] not in self._journals:
+            self._journals[row["sys_id"]] = journal_entries(self.conn, row["sys_id"])
+        entries = [e for e in self._journals[row["sys_id"]] if e["element"] in wanted]
         return "".join(self._journal_entry(entry) for entry in entries)
 
     def _journal_entry(self, entry: Row) -> str:
@@ -142,16 +157,24 @@ class Renderer:
         return self._names[user_name]
 
 
-def _field_order(table: TableDef, fields: list[str] | None) -> list[str]:
-    """All fields, or the requested ones in the server's order (dot-walks after, as asked)."""
-    if fields is None:
-        return list(table.fields)
-    wanted = set(fields)
-    plain = [name for name in table.fields if name in wanted]
-    walked = list(dict.fromkeys(name for name in fields if "." in name))
-    return plain + walked
+@lru_cache(maxsize=512)
+def _layout(
+    table_name: str, fields: tuple[str, ...] | None
+) -> tuple[tuple[FieldDef, ...], tuple[str, ...]]:
+    """What `render` shows, worked out once per table and `sysparm_fields`: the plain fields in
+    the server's order (passwords never), then the dot-walks as asked."""
+    table = TABLES[table_name]
+    wanted = set(fields) if fields is not None else set(table.fields)
+    plain = tuple(
+        field_def
+        for name, field_def in table.fields.items()
+        if name in wanted and field_def.type is not FieldType.PASSWORD
+    )
+    walked = tuple(dict.fromkeys(name for name in fields or () if "." in name))
+    return plain, walked
 
 
+@lru_cache(maxsize=4096)
 def to_zone(utc_text: str, zone: str) -> str:
     """A UTC datetime string shown in a user's time zone (unknown zones stay UTC)."""
     try:
