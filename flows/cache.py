@@ -8,7 +8,7 @@ creates and updates bump it, which makes every cached page of theirs stale at on
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botbuilder.core import Storage
@@ -41,6 +41,18 @@ class MetadataCache:
         ttl = self.ttl if ttl_seconds is None else ttl_seconds
         item = {"value": value, "expires_at": self._clock() + ttl, "e_tag": "*"}
         await self._storage.write({PREFIX + key: item})
+
+    async def set_many(self, items: Mapping[str, Any]) -> None:
+        """Store several values for the cache's TTL in one storage write."""
+        if not items:
+            return
+        expires_at = self._clock() + self.ttl
+        await self._storage.write(
+            {
+                PREFIX + key: {"value": v, "expires_at": expires_at, "e_tag": "*"}
+                for key, v in items.items()
+            }
+        )
 
     async def generation(self, scope: str) -> int:
         """The current generation of a scope (e.g. one user's ticket lists)."""

@@ -2,10 +2,13 @@
 
 Every read is filtered to the employee by its template; every write first re-reads the ticket
 through the same filter. "Does not exist" and "is not yours" are the same `RecordNotFound`.
+Attachments are listed by a ticket's sys_id, so only for a ticket such a read found.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +24,7 @@ from flows.models import (
     TicketPage,
     Urgency,
 )
-from flows.orchestrator import Orchestrator
+from flows.orchestrator import Orchestrator, ScenarioResult
 from flows.records import found, record_lookup, row_to_model
 
 URGENCY_VALUES: dict[Urgency, str] = {"high": "1", "medium": "2", "low": "3"}
@@ -44,6 +47,38 @@ def _must_be_open(row: dict[str, Any]) -> None:
 
 def _list_scope(user: Employee) -> str:
     return f"tickets/{user.sys_id}"
+
+
+def _id_key(user: Employee, number: str) -> str:
+    return f"ticket_ids/{user.sys_id}/{number}"
+
+
+async def _remember(orch: Orchestrator, user: Employee, rows: Iterable[dict[str, Any]]) -> None:
+    """Keep number → sys_id of tickets the employee's own filtered reads returned.
+
+    A later details read by number can then list the attachments alongside the ticket read
+    instead of after it; the sys_id is only ever a hint that the filtered read must confirm.
+    """
+    known = {
+        _id_key(user, row["number"]): row["sys_id"]
+        for row in rows
+        if row.get("number") and row.get("sys_id")
+    }
+    await orch.cache.set_many(known)
+
+
+async def _known_sys_id(orch: Orchestrator, user: Employee, lookup: dict[str, str]) -> str | None:
+    number = lookup.get("Number")
+    hint = await orch.cache.get(_id_key(user, number)) if number else None
+    return hint if isinstance(hint, str) else None
+
+
+async def _attachments(orch: Orchestrator, ticket_sys_id: str) -> list[AttachmentInfo]:
+    result = await orch.run("ITSM.GetTicketAttachments", {"TicketSysId": ticket_sys_id}, None)
+    return [
+        AttachmentInfo.model_validate({k: v for k, v in row.items() if v is not None})
+        for row in result.rows
+    ]
 
 
 async def get_categories(orch: Orchestrator) -> list[Choice]:
@@ -69,19 +104,52 @@ async def create_ticket(
         variables["Category"] = draft.category
     result = await orch.run("ITSM.CreateTicket", variables, user, idempotency_key=idempotency_key)
     await orch.cache.invalidate(_list_scope(user))
-    return _ticket(orch, found(result.first, None))
+    row = found(result.first, None)
+    await _remember(orch, user, [row])
+    return _ticket(orch, row)
 
 
 async def get_ticket_details(orch: Orchestrator, user: Employee, number: str | None) -> Ticket:
-    """One of the employee's tickets with its latest comment; None = the latest updated."""
-    result = await orch.run("ITSM.GetTicketDetails", record_lookup(number), user)
-    return _ticket(orch, found(result.first, number))
+    """One of the employee's tickets with its latest comment and its attachments.
+
+    `number` None means the latest updated. When an earlier read of the employee's gave this
+    number's sys_id, the attachments are listed concurrently with the filtered ticket read (two
+    round trips, one round trip of waiting) and kept only if that read finds the same ticket;
+    otherwise they are listed after it. A ticket that is not theirs lists nothing.
+    """
+    lookup = record_lookup(number)
+    hint = await _known_sys_id(orch, user, lookup)
+    read = orch.run("ITSM.GetTicketDetails", lookup, user)
+    files: list[AttachmentInfo] | None = None
+    if hint is None:
+        result = await read
+    else:
+        result, files = await _together(read, _attachments(orch, hint))
+    row = found(result.first, number)
+    if files is None or row["sys_id"] != hint:
+        files = await _attachments(orch, row["sys_id"])
+    await _remember(orch, user, [row])
+    return _ticket(orch, row).model_copy(update={"attachments": files})
+
+
+async def _together(
+    read: Awaitable[ScenarioResult], listing: Awaitable[list[AttachmentInfo]]
+) -> tuple[ScenarioResult, list[AttachmentInfo]]:
+    """Both results; both calls always finish, and the ticket read's error is raised first."""
+    result, files = await asyncio.gather(read, listing, return_exceptions=True)
+    if isinstance(result, BaseException):
+        raise result
+    if isinstance(files, BaseException):
+        raise files
+    return result, files
 
 
 async def get_ticket_status(orch: Orchestrator, user: Employee, number: str | None) -> Ticket:
     """The state of one of the employee's tickets; None = the latest updated."""
     result = await orch.run("ITSM.GetTicketStatus", record_lookup(number), user)
-    return _ticket(orch, found(result.first, number))
+    row = found(result.first, number)
+    await _remember(orch, user, [row])
+    return _ticket(orch, row)
 
 
 async def list_tickets(
@@ -102,6 +170,7 @@ async def list_tickets(
     result = await orch.run(
         "ITSM.GetUserTickets", variables, user, limit=page_size, offset=offset, count=True
     )
+    await _remember(orch, user, result.rows)
     page = TicketPage(
         items=[_ticket(orch, row) for row in result.rows],
         filter=filter,

@@ -21,6 +21,7 @@ SCENARIOS = {
     "HRSD.AddComment",
     "ITSM.CreateTicket",
     "ITSM.GetTicketDetails",
+    "ITSM.GetTicketAttachments",
     "ITSM.GetTicketStatus",
     "ITSM.GetUserTickets",
     "ITSM.UpdateTicket",
