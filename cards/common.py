@@ -7,15 +7,17 @@ Adaptive Cards 1.5, the version Teams renders.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from botbuilder.schema import Attachment
 from microsoft_teams.cards import (
     AdaptiveCard,
     CardElement,
+    OpenUrlAction,
     SubmitAction,
     TextBlock,
+    TextInput,
 )
 
 from flows.models import ListFilter
@@ -47,8 +49,30 @@ TOPIC_TITLES: dict[str, str] = {
     "hr.list_cases": "My HR cases",
 }
 CONTINUE_VERB = "router.continue"
-# The filters of the "my cases" / "my tickets" lists, in the order their buttons show them.
+# The filters of the "my cases" / "my tickets" lists, in the order their buttons show them,
+# and the word each puts before "cases" / "tickets" ("all" needs none).
 FILTERS: tuple[ListFilter, ...] = ("open", "closed", "all")
+FILTER_TITLES: dict[str, str] = {"open": "open", "closed": "closed", "all": ""}
+
+# Lengths ServiceNow accepts: `short_description` 160 characters, description and journal 4000.
+SHORT_DESCRIPTION_MAX = 160
+DESCRIPTION_MAX = 4000
+COMMENT_MAX = 4000
+
+
+class Paged(Protocol):
+    """A page of records, as the list builders need it (`CasePage`, `TicketPage`)."""
+
+    @property
+    def filter(self) -> ListFilter: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def page_size(self) -> int: ...
+    @property
+    def has_previous(self) -> bool: ...
+    @property
+    def has_next(self) -> bool: ...
 
 
 def card_to_dict(card: AdaptiveCard) -> dict[str, Any]:
@@ -71,6 +95,59 @@ def new_card(body: list[CardElement], actions: list[Any] | None = None) -> Adapt
 def submit(title: str, verb: str, **data: Any) -> SubmitAction:
     """An `Action.Submit` whose data carries the `verb` the handler routes on, plus ids."""
     return SubmitAction(title=title, data={"verb": verb, **data})
+
+
+def text_input(
+    input_id: str,
+    label: str,
+    max_length: int,
+    *,
+    value: str | None = None,
+    required: str = "",
+    multiline: bool = False,
+) -> TextInput:
+    """A text field of a form; `required` is the sentence shown when it is left empty."""
+    return TextInput(
+        id=input_id,
+        label=label,
+        value=value,
+        max_length=max_length,
+        is_multiline=multiline or None,
+        is_required=bool(required) or None,
+        error_message=required or None,
+    )
+
+
+def form_buttons(submit_verb: str, cancel_verb: str, draft_key: str, retry: bool) -> list[Any]:
+    """Submit (Retry after a failure) and Cancel of a create form; both carry the draft's key."""
+    send = submit("Retry" if retry else "Submit", submit_verb, draft_key=draft_key)
+    cancel = submit("Cancel", cancel_verb, draft_key=draft_key)
+    cancel.associated_inputs = "none"  # cancelling must not trip the form's required fields
+    return [send, cancel]
+
+
+def open_in_servicenow(url: str) -> list[OpenUrlAction]:
+    """The link to the record in ServiceNow, when there is one."""
+    return [OpenUrlAction(title="Open in ServiceNow", url=url)] if url else []
+
+
+def filter_buttons(current: str, verb: str) -> list[SubmitAction]:
+    """Buttons that switch a list to the other filters, from its first page."""
+    return [
+        submit(f"Show {name}", verb, filter=name, offset=0) for name in FILTERS if name != current
+    ]
+
+
+def paging_buttons(page: Paged, verb: str) -> list[SubmitAction]:
+    """Previous / Next (keeping the filter), then the other filters."""
+    actions: list[SubmitAction] = []
+    if page.has_previous:
+        offset = max(page.offset - page.page_size, 0)
+        actions.append(submit("Previous", verb, filter=page.filter, offset=offset))
+    if page.has_next:
+        offset = page.offset + page.page_size
+        actions.append(submit("Next", verb, filter=page.filter, offset=offset))
+    return actions + filter_buttons(page.filter, verb)
 
 
 def topic_buttons() -> list[SubmitAction]:

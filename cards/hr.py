@@ -20,20 +20,27 @@ from microsoft_teams.cards import (
     Container,
     Fact,
     FactSet,
-    OpenUrlAction,
     ShowCardAction,
     SubmitAction,
     TextBlock,
-    TextInput,
 )
 
-from cards.common import FILTERS, format_when, new_card, submit
+from cards.common import (
+    COMMENT_MAX,
+    DESCRIPTION_MAX,
+    FILTER_TITLES,
+    SHORT_DESCRIPTION_MAX,
+    form_buttons,
+    format_when,
+    new_card,
+    open_in_servicenow,
+    paging_buttons,
+    submit,
+    text_input,
+)
 from flows.models import CasePage, Comment, HRCase, HRService, RecordUpdates
 
-# Lengths ServiceNow accepts: `short_description` is 160 characters, journal and description 4000.
-SUBJECT_MAX = 160
-DESCRIPTION_MAX = 4000
-COMMENT_MAX = 4000
+SUBJECT_MAX = SHORT_DESCRIPTION_MAX  # the subject is the case's short description
 
 COE_TABLE_PREFIX = "sn_hr_core_case_"
 
@@ -45,8 +52,6 @@ UPDATES = "hr.case_updates"
 LIST = "hr.list_cases"
 LIST_PAGE = "hr.list_cases.page"
 CREATE = "hr.create_case"
-
-_FILTER_TITLES: dict[str, str] = {"open": "open", "closed": "closed", "all": ""}
 
 
 def _title(text: str) -> TextBlock:
@@ -98,30 +103,22 @@ def case_form_card(
             is_required=True,
             error_message="Please choose what your case is about.",
         ),
-        TextInput(
-            id="subject",
-            label="Subject",
+        text_input(
+            "subject",
+            "Subject",
+            SUBJECT_MAX,
             value=str(draft.get("subject") or ""),
-            max_length=SUBJECT_MAX,
-            is_required=True,
-            error_message="Please give your case a subject.",
+            required="Please give your case a subject.",
         ),
-        TextInput(
-            id="description",
-            label="Tell us more (optional)",
+        text_input(
+            "description",
+            "Tell us more (optional)",
+            DESCRIPTION_MAX,
             value=str(draft.get("description") or ""),
-            max_length=DESCRIPTION_MAX,
-            is_multiline=True,
+            multiline=True,
         ),
     ]
-    send = submit("Retry" if retry else "Submit", CREATE_SUBMIT, draft_key=draft_key)
-    cancel = submit("Cancel", CREATE_CANCEL, draft_key=draft_key)
-    cancel.associated_inputs = "none"  # cancelling must not trip the form's required fields
-    return new_card(body, [send, cancel])
-
-
-def _portal_button(case: HRCase) -> list[OpenUrlAction]:
-    return [OpenUrlAction(title="Open in ServiceNow", url=case.url)] if case.url else []
+    return new_card(body, form_buttons(CREATE_SUBMIT, CREATE_CANCEL, draft_key, retry))
 
 
 def case_card(case: HRCase, tz_name: str | None = None) -> AdaptiveCard:
@@ -141,7 +138,7 @@ def case_card(case: HRCase, tz_name: str | None = None) -> AdaptiveCard:
         _subtle("HR will answer here and in the employee portal."),
     ]
     actions: list[Any] = [submit("View updates", UPDATES, number=case.number)]
-    return new_card(body, actions + _portal_button(case))
+    return new_card(body, actions + open_in_servicenow(case.url))
 
 
 def _comment_block(comment: Comment, tz_name: str | None) -> list[CardElement]:
@@ -156,13 +153,12 @@ def comment_action(case: HRCase, comment_key: str) -> ShowCardAction:
     """ "Add a comment": a small inline form whose Send carries the case number and a key."""
     form = AdaptiveCard(
         body=[
-            TextInput(
-                id="comment",
-                label="Your comment",
-                is_multiline=True,
-                max_length=COMMENT_MAX,
-                is_required=True,
-                error_message="Please type your comment.",
+            text_input(
+                "comment",
+                "Your comment",
+                COMMENT_MAX,
+                required="Please type your comment.",
+                multiline=True,
             )
         ],
         actions=[submit("Send", COMMENT, number=case.number, comment_key=comment_key)],
@@ -190,7 +186,7 @@ def case_details_card(case: HRCase, comment_key: str, tz_name: str | None = None
     actions: list[Any] = [submit("Updates", UPDATES, number=case.number)]
     if case.active:
         actions.append(comment_action(case, comment_key))
-    return new_card(body, actions + _portal_button(case))
+    return new_card(body, actions + open_in_servicenow(case.url))
 
 
 def _case_row(case: HRCase, tz_name: str | None) -> ColumnSet:
@@ -209,7 +205,7 @@ def _case_row(case: HRCase, tz_name: str | None) -> ColumnSet:
 
 
 def _list_heading(page: CasePage) -> str:
-    which = _FILTER_TITLES[page.filter]
+    which = FILTER_TITLES[page.filter]
     label = f"{which} HR cases" if which else "HR cases"
     if not page.items:
         return f"You have no {label}."
@@ -218,15 +214,7 @@ def _list_heading(page: CasePage) -> str:
 
 
 def _list_actions(page: CasePage) -> list[SubmitAction]:
-    actions: list[SubmitAction] = []
-    step = page.page_size
-    if page.has_previous:
-        offset = max(page.offset - step, 0)
-        actions.append(submit("Previous", LIST_PAGE, filter=page.filter, offset=offset))
-    if page.has_next:
-        actions.append(submit("Next", LIST_PAGE, filter=page.filter, offset=page.offset + step))
-    others = [f for f in FILTERS if f != page.filter]
-    actions += [submit(f"Show {f}", LIST_PAGE, filter=f, offset=0) for f in others]
+    actions = paging_buttons(page, LIST_PAGE)
     if not page.items:
         actions.insert(0, submit("Ask HR", CREATE))
     return actions

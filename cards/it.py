@@ -19,23 +19,27 @@ from microsoft_teams.cards import (
     Container,
     Fact,
     FactSet,
-    OpenUrlAction,
     ShowCardAction,
-    SubmitAction,
     TextBlock,
-    TextInput,
 )
 
-from cards.common import format_when, new_card, submit
+from cards.common import (
+    COMMENT_MAX,
+    DESCRIPTION_MAX,
+    FILTER_TITLES,
+    SHORT_DESCRIPTION_MAX,
+    form_buttons,
+    format_when,
+    new_card,
+    open_in_servicenow,
+    paging_buttons,
+    submit,
+    text_input,
+)
 from flows.models import Choice as FieldChoice
 from flows.models import Comment, RecordUpdates, Ticket, TicketPage
 
-SHORT_DESCRIPTION_MAX = 160
-DESCRIPTION_MAX = 4000
-COMMENT_MAX = 4000
-
 URGENCY_LABELS: dict[str, str] = {"high": "High", "medium": "Medium", "low": "Low"}
-FILTER_TITLES: dict[str, str] = {"open": "open", "closed": "closed", "all": ""}
 
 CREATE_SUBMIT = "it.create_ticket.submit"
 CREATE_CANCEL = "it.create_ticket.cancel"
@@ -60,27 +64,24 @@ def ticket_form_card(
     body: list[CardElement] = [
         TextBlock(text="Report an IT problem", size="Large", weight="Bolder", wrap=True),
         *_form_notes(problems, retry, file_names),
-        TextInput(
-            id="short_description",
-            label="What's the problem, in a few words?",
+        text_input(
+            "short_description",
+            "What's the problem, in a few words?",
+            SHORT_DESCRIPTION_MAX,
             value=str(draft.get("short_description") or ""),
-            max_length=SHORT_DESCRIPTION_MAX,
-            is_required=True,
-            error_message="Please describe the problem in a few words.",
+            required="Please describe the problem in a few words.",
         ),
-        TextInput(
-            id="description",
-            label="Anything else we should know?",
+        text_input(
+            "description",
+            "Anything else we should know?",
+            DESCRIPTION_MAX,
             value=str(draft.get("description") or ""),
-            max_length=DESCRIPTION_MAX,
-            is_multiline=True,
+            multiline=True,
         ),
         _urgency_input(str(draft.get("urgency") or "medium")),
         _category_input(categories, str(draft.get("category") or "")),
     ]
-    title = "Retry" if retry else "Submit"
-    actions = [submit(title, CREATE_SUBMIT, draft_key=key), submit("Cancel", CREATE_CANCEL)]
-    return new_card(body, actions)
+    return new_card(body, form_buttons(CREATE_SUBMIT, CREATE_CANCEL, key, retry))
 
 
 def _form_notes(
@@ -152,10 +153,6 @@ def _heading(ticket: Ticket, lead: str = "") -> list[CardElement]:
     ]
 
 
-def _open_in_servicenow(ticket: Ticket) -> list[OpenUrlAction]:
-    return [OpenUrlAction(title="Open in ServiceNow", url=ticket.url)] if ticket.url else []
-
-
 def ticket_card(ticket: Ticket, tz: str | None, notes: Sequence[str] = ()) -> AdaptiveCard:
     """The answer to a created ticket: its number and key facts, Details, a link to ServiceNow."""
     body: list[CardElement] = [
@@ -164,7 +161,7 @@ def ticket_card(ticket: Ticket, tz: str | None, notes: Sequence[str] = ()) -> Ad
         *(TextBlock(text=note, wrap=True, is_subtle=True) for note in notes),
     ]
     actions: list[Any] = [submit("Details", DETAILS, number=ticket.number)]
-    return new_card(body, [*actions, *_open_in_servicenow(ticket)])
+    return new_card(body, [*actions, *open_in_servicenow(ticket.url)])
 
 
 def ticket_details_card(ticket: Ticket, tz: str | None, key: str) -> AdaptiveCard:
@@ -188,7 +185,7 @@ def ticket_details_card(ticket: Ticket, tz: str | None, key: str) -> AdaptiveCar
             submit("Add attachment", ATTACH, number=ticket.number),
         ]
     actions.append(submit("Updates", UPDATES, number=ticket.number))
-    return new_card(body, [*actions, *_open_in_servicenow(ticket)])
+    return new_card(body, [*actions, *open_in_servicenow(ticket.url)])
 
 
 def _section(title: str, text: str) -> Container:
@@ -210,13 +207,12 @@ def _comment_text(comment: Comment, tz: str | None) -> str:
 def comment_form(number: str, key: str) -> AdaptiveCard:
     """A one-field form that adds a customer-visible comment to the ticket."""
     body: list[CardElement] = [
-        TextInput(
-            id="comment",
-            label=f"Your comment on {number}",
-            is_multiline=True,
-            is_required=True,
-            max_length=COMMENT_MAX,
-            error_message="Please write your comment.",
+        text_input(
+            "comment",
+            f"Your comment on {number}",
+            COMMENT_MAX,
+            required="Please write your comment.",
+            multiline=True,
         )
     ]
     return new_card(body, [submit("Add comment", COMMENT, number=number, comment_key=key)])
@@ -259,7 +255,7 @@ def ticket_list_card(page: TicketPage, tz: str | None) -> AdaptiveCard:
         ),
         *(_ticket_row(ticket, tz) for ticket in page.items),
     ]
-    return new_card(body, _list_actions(page))
+    return new_card(body, paging_buttons(page, LIST_PAGE))
 
 
 def _ticket_row(ticket: Ticket, tz: str | None) -> ColumnSet:
@@ -282,27 +278,6 @@ def _ticket_row(ticket: Ticket, tz: str | None) -> ColumnSet:
             Column(width="auto", items=[TextBlock(text=ticket.state or "unknown", wrap=True)]),
         ],
     )
-
-
-def _list_actions(page: TicketPage) -> list[SubmitAction]:
-    actions: list[SubmitAction] = []
-    if page.has_previous:
-        offset = max(page.offset - page.page_size, 0)
-        actions.append(submit("Previous", LIST_PAGE, filter=page.filter, offset=offset))
-    if page.has_next:
-        offset = page.offset + page.page_size
-        actions.append(submit("Next", LIST_PAGE, filter=page.filter, offset=offset))
-    return actions + filter_buttons(page.filter)
-
-
-def filter_buttons(current: str) -> list[SubmitAction]:
-    """Buttons that switch the list to the other filters."""
-    titles = {"open": "Show open", "closed": "Show closed", "all": "Show all"}
-    return [
-        submit(title, LIST_PAGE, filter=name, offset=0)
-        for name, title in titles.items()
-        if name != current
-    ]
 
 
 def empty_list_text(filter_name: str) -> str:

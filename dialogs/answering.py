@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 from microsoft_teams.cards import AdaptiveCard
@@ -18,7 +18,11 @@ from microsoft_teams.cards import AdaptiveCard
 from cards.common import FILTERS, message_card, submit
 from dialogs.base import TopicDialog, TopicOptions, send_card
 from flows.errors import RecordNotFound
-from flows.models import ListFilter
+from flows.models import Employee, ListFilter
+
+Result = TypeVar("Result")
+# A system handler that reads one of the user's records: (orchestrator, user, number or None).
+RecordReader = Callable[[Any, Employee, str | None], Awaitable[Result]]
 
 PAGE_SIZE = 5
 MAX_OFFSET = 10_000  # far beyond anyone's records; keeps a tampered button harmless
@@ -61,6 +65,13 @@ class AnsweringTopic(TopicDialog):
     @abstractmethod
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
         """Do the topic's work and send its answer; True when the topic is finished."""
+
+    async def read(
+        self, dc: DialogContext, reader: RecordReader[Result], number: str | None
+    ) -> Result:
+        """Show typing, then read the user's record by number (None: their latest)."""
+        await self.show_typing(dc.context)
+        return await reader(self.deps.orchestrator, await self.employee(dc), number)
 
     async def explain(self, dc: DialogContext, error: Exception) -> None:
         """A missing record gets the desk's words; everything else the words every topic uses."""

@@ -7,6 +7,7 @@ record's correlation id, so a double click or a redelivered Submit creates one r
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from abc import abstractmethod
@@ -15,7 +16,7 @@ from typing import Any, ClassVar
 from botbuilder.core import MessageFactory
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 from microsoft_teams.cards import AdaptiveCard
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from cards.common import to_attachment
 from dialogs.actions import card_submit
@@ -38,6 +39,18 @@ def clean_text(value: object, *, field: str, max_length: int, required: bool) ->
     if len(text) > max_length:
         raise ValueError(f"{field} is too long: {len(text)} characters, at most {max_length}.")
     return text
+
+
+def checked_text(field: str, max_length: int, *, required: bool = False) -> BeforeValidator:
+    """A form model's check of one text input (`Annotated[str, checked_text(...)]`): `clean_text`."""
+    return BeforeValidator(
+        lambda value: clean_text(value, field=field, max_length=max_length, required=required)
+    )
+
+
+def comment_key(card_key: str | None, number: str, text: str) -> str:
+    """Same card, record and words → same key: a double click or a redelivery adds one comment."""
+    return hashlib.sha256(f"{card_key or ''}\n{number}\n{text}".encode()).hexdigest()[:32]
 
 
 def validation_messages(error: ValidationError) -> list[str]:

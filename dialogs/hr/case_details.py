@@ -6,14 +6,13 @@ comment and a per-card key; the comment is added once, however often it is deliv
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from botbuilder.dialogs import DialogContext
 
 from cards.hr import COMMENT, COMMENT_MAX, case_details_card
 from dialogs.base import TopicOptions, plain, record_number, send_card, user_zone
-from dialogs.forms import clean_text
+from dialogs.forms import clean_text, comment_key
 from dialogs.hr._common import HRTopic
 from flows import hr
 
@@ -33,9 +32,7 @@ class CaseDetails(HRTopic):
         return True
 
     async def _show(self, dc: DialogContext, number: str | None) -> None:
-        await self.show_typing(dc.context)
-        user = await self.employee(dc)
-        case = await hr.get_case_details(self.deps.orchestrator, user, number)
+        case = await self.read(dc, hr.get_case_details, number)
         card = case_details_card(case, secrets.token_hex(8), user_zone(dc.context))
         await send_card(dc.context, card)
 
@@ -52,7 +49,7 @@ class CaseDetails(HRTopic):
             return
         await self.show_typing(dc.context)
         user = await self.employee(dc)
-        key = _comment_key(
+        key = comment_key(
             plain(options.data, "comment_key") or dc.context.activity.id, number, text
         )
         case = await hr.add_case_comment(self.deps.orchestrator, user, number, text, key)
@@ -60,9 +57,3 @@ class CaseDetails(HRTopic):
         await send_card(
             dc.context, case_details_card(case, secrets.token_hex(8), user_zone(dc.context))
         )
-
-
-def _comment_key(card_key: str | None, number: str, text: str) -> str:
-    """Same card, case and words → same key: a double click or a redelivery adds one comment."""
-    digest = hashlib.sha256(f"{card_key or ''}\n{number}\n{text}".encode()).hexdigest()
-    return digest[:32]

@@ -16,8 +16,6 @@ class CaseUpdates(HRTopic):
     topic_id = "hr.case_updates"
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
-        await self.show_typing(dc.context)
-        user = await self.employee(dc)
-        updates = await hr.get_case_updates(self.deps.orchestrator, user, record_number(options))
+        updates = await self.read(dc, hr.get_case_updates, record_number(options))
         await dc.context.send_activity(case_updates_text(updates, user_zone(dc.context)))
         return True

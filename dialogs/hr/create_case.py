@@ -6,11 +6,11 @@ form again (a validation problem, a Retry) costs no second lookup.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from botbuilder.dialogs import DialogContext
 from microsoft_teams.cards import AdaptiveCard
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict
 
 from cards.hr import (
     CREATE_CANCEL,
@@ -21,7 +21,7 @@ from cards.hr import (
     case_form_card,
 )
 from dialogs.base import TopicOptions, user_zone
-from dialogs.forms import FormTopic, clean_text, topic_state
+from dialogs.forms import FormTopic, checked_text, topic_state
 from dialogs.hr._services import suggest_service
 from flows import hr
 from flows.models import HRCaseDraft, HRService
@@ -35,24 +35,9 @@ class HRCaseForm(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    service_sys_id: str = ""
-    subject: str = ""
-    description: str = ""
-
-    @field_validator("service_sys_id", mode="before")
-    @classmethod
-    def _service(cls, value: object) -> str:
-        return clean_text(value, field="What it is about", max_length=SYS_ID_MAX, required=True)
-
-    @field_validator("subject", mode="before")
-    @classmethod
-    def _subject(cls, value: object) -> str:
-        return clean_text(value, field="Subject", max_length=SUBJECT_MAX, required=True)
-
-    @field_validator("description", mode="before")
-    @classmethod
-    def _description(cls, value: object) -> str:
-        return clean_text(value, field="Description", max_length=DESCRIPTION_MAX, required=False)
+    service_sys_id: Annotated[str, checked_text("What it is about", SYS_ID_MAX, required=True)] = ""
+    subject: Annotated[str, checked_text("Subject", SUBJECT_MAX, required=True)] = ""
+    description: Annotated[str, checked_text("Description", DESCRIPTION_MAX)] = ""
 
 
 class CreateCase(FormTopic):

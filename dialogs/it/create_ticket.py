@@ -7,7 +7,7 @@ ticket after it is created; the draft itself is kept by FormTopic until ServiceN
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 from microsoft_teams.cards import AdaptiveCard
@@ -23,7 +23,7 @@ from cards.it import (
 )
 from dialogs.attachments import FileContent, IncomingFile, download_all, files_in
 from dialogs.base import TopicOptions, user_zone
-from dialogs.forms import FormTopic, clean_text, topic_state
+from dialogs.forms import FormTopic, checked_text, topic_state
 from flows import it
 from flows.models import Employee, Ticket, TicketDraft, Urgency
 from servicenow.errors import ServiceNowError
@@ -36,27 +36,12 @@ CATEGORY_MAX = 40
 class TicketForm(BaseModel):
     """The create-ticket form as submitted; each check answers with a sentence for the user."""
 
-    short_description: str
-    description: str = ""
+    short_description: Annotated[
+        str, checked_text("Short description", SHORT_DESCRIPTION_MAX, required=True)
+    ]
+    description: Annotated[str, checked_text("Description", DESCRIPTION_MAX)] = ""
     urgency: Urgency = "medium"
-    category: str = ""
-
-    @field_validator("short_description", mode="before")
-    @classmethod
-    def _short(cls, value: object) -> str:
-        return clean_text(
-            value, field="Short description", max_length=SHORT_DESCRIPTION_MAX, required=True
-        )
-
-    @field_validator("description", mode="before")
-    @classmethod
-    def _description(cls, value: object) -> str:
-        return clean_text(value, field="Description", max_length=DESCRIPTION_MAX, required=False)
-
-    @field_validator("category", mode="before")
-    @classmethod
-    def _category(cls, value: object) -> str:
-        return clean_text(value, field="Category", max_length=CATEGORY_MAX, required=False)
+    category: Annotated[str, checked_text("Category", CATEGORY_MAX)] = ""
 
     @field_validator("urgency", mode="before")
     @classmethod

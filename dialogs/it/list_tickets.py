@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from botbuilder.dialogs import DialogContext
 
-from cards.common import message_card, submit
-from cards.it import empty_list_text, filter_buttons, ticket_list_card
+from cards.common import filter_buttons, message_card, submit
+from cards.it import LIST_PAGE, empty_list_text, ticket_list_card
 from dialogs.answering import PAGE_SIZE, list_filter, list_offset
 from dialogs.base import TopicOptions, send_card, user_zone
 from dialogs.it._common import ItTopic
@@ -27,6 +27,9 @@ class ListTickets(ItTopic):
         if page.items:
             await send_card(dc.context, ticket_list_card(page, user_zone(dc.context)))
             return True
-        actions = [submit("Report an IT problem", "it.create_ticket"), *filter_buttons(which)]
+        actions = [
+            submit(self.desk.create_title, self.desk.create_verb),
+            *filter_buttons(which, LIST_PAGE),
+        ]
         await send_card(dc.context, message_card(empty_list_text(which), actions))
         return True

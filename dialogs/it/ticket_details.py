@@ -18,9 +18,7 @@ class TicketDetails(ItTopic):
     topic_id = "it.ticket_details"
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
-        await self.show_typing(dc.context)
-        user = await self.employee(dc)
-        ticket = await it.get_ticket_details(self.deps.orchestrator, user, record_number(options))
+        ticket = await self.read(dc, it.get_ticket_details, record_number(options))
         card = ticket_details_card(ticket, user_zone(dc.context), secrets.token_hex(8))
         await send_card(dc.context, card)
         return True

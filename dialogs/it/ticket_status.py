@@ -17,9 +17,7 @@ class TicketStatus(ItTopic):
     topic_id = "it.ticket_status"
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
-        await self.show_typing(dc.context)
-        user = await self.employee(dc)
-        ticket = await it.get_ticket_status(self.deps.orchestrator, user, record_number(options))
+        ticket = await self.read(dc, it.get_ticket_status, record_number(options))
         line = status_line(ticket, user_zone(dc.context))
         await send_card(
             dc.context, message_card(line, [submit("Details", DETAILS, number=ticket.number)])

@@ -16,8 +16,6 @@ class TicketUpdates(ItTopic):
     topic_id = "it.ticket_updates"
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
-        await self.show_typing(dc.context)
-        user = await self.employee(dc)
-        updates = await it.get_ticket_updates(self.deps.orchestrator, user, record_number(options))
+        updates = await self.read(dc, it.get_ticket_updates, record_number(options))
         await dc.context.send_activity(updates_text(updates, user_zone(dc.context)))
         return True

@@ -7,7 +7,6 @@ user may change the ticket (theirs, not closed) and raise NotAllowed with the re
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from typing import cast, get_args
 
@@ -16,7 +15,7 @@ from botbuilder.dialogs import DialogContext, DialogTurnResult
 from cards.it import ATTACH, COMMENT, COMMENT_MAX, URGENCY, ticket_details_card
 from dialogs.attachments import FileContent, IncomingFile, download_all, files_in
 from dialogs.base import TopicOptions, plain, record_number, send_card, user_zone
-from dialogs.forms import clean_text, topic_state
+from dialogs.forms import clean_text, comment_key, topic_state
 from dialogs.it._common import ItTopic
 from flows import it
 from flows.models import Ticket, Urgency
@@ -55,7 +54,7 @@ class UpdateTicket(ItTopic):
             return True
         number = await self._number(dc, options)
         card_key = plain(options.data, "comment_key") or dc.context.activity.id or ""
-        key = _comment_key(card_key, number, text)
+        key = comment_key(card_key, number, text)
         await self.show_typing(dc.context)
         user = await self.employee(dc)
         updated = await it.add_comment(self.deps.orchestrator, user, number, text, key)
@@ -119,15 +118,8 @@ class UpdateTicket(ItTopic):
 
     async def _ticket(self, dc: DialogContext, options: TopicOptions) -> Ticket:
         """The ticket to change: the one named, else the user's latest (raises RecordNotFound)."""
-        await self.show_typing(dc.context)
-        user = await self.employee(dc)
-        return await it.get_ticket_details(self.deps.orchestrator, user, record_number(options))
+        return await self.read(dc, it.get_ticket_details, record_number(options))
 
     async def _show(self, dc: DialogContext, ticket: Ticket) -> None:
         card = ticket_details_card(ticket, user_zone(dc.context), secrets.token_hex(8))
         await send_card(dc.context, card)
-
-
-def _comment_key(card_key: str, number: str, text: str) -> str:
-    """Same card, ticket and words → same key: a double click or a redelivery adds one comment."""
-    return hashlib.sha256(f"{card_key}\n{number}\n{text}".encode()).hexdigest()[:32]
