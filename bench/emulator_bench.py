@@ -1,6 +1,8 @@
 """Emulator speed: 10 000 incidents, median of a filtered+ordered+paged list and of a single GET.
 
 Targets (issue 3): list under 20 ms, single record under 5 ms (median, this machine).
+The timings use one keep-alive httpx client, as the bot talks to the emulator; the `raw` lines
+repeat two of them over a bare HTTP/1.1 connection to show how much of that is httpx's own work.
 Run: .venv/bin/python bench/emulator_bench.py [--incidents 10000] [--rounds 200]
 """
 
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import sqlite3
 import statistics
 import threading
@@ -60,6 +63,34 @@ async def median_ms(
     return statistics.median(timings)
 
 
+async def raw_median_ms(base_url: str, path: str, auth: tuple[str, str], rounds: int) -> float:
+    """Median GET over one kept-alive connection with no client library: server plus loopback."""
+    url = httpx.URL(base_url)
+    host, port = url.host, url.port or 80
+    token = base64.b64encode(":".join(auth).encode()).decode()
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Basic {token}\r\n\r\n"
+    reader, writer = await asyncio.open_connection(host, port)
+    timings = []
+    try:
+        for _ in range(rounds):
+            started = time.perf_counter()
+            writer.write(request.encode())
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+            if not head.startswith("HTTP/1.1 200"):
+                raise RuntimeError(head.splitlines()[0])
+            length = next(
+                int(line.split(":", 1)[1])
+                for line in head.splitlines()
+                if line.lower().startswith("content-length:")
+            )
+            await reader.readexactly(length)
+            timings.append((time.perf_counter() - started) * 1000)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    return statistics.median(timings)
+
+
 class ServerThread:
     """The emulator on its own event loop in a thread, as `snowdesk run` or a separate process
     would serve it, so the client's own work is not queued behind the server's."""
@@ -108,12 +139,17 @@ async def run(server: ServerThread, incidents: int, rounds: int) -> None:
             floor_ms = await median_ms(client, "/emulator/faults", {}, rounds)
             full_page = {**list_params, "sysparm_fields": "", "sysparm_display_value": "false"}
             full_ms = await median_ms(client, "/api/now/table/incident", full_page, rounds)
+        one_path = f"/api/now/table/incident/{sys_id}"
+        raw_one_ms = await raw_median_ms(emulator.base_url, one_path, auth, rounds)
+        raw_floor_ms = await raw_median_ms(emulator.base_url, "/emulator/faults", auth, rounds)
     finally:
         server.run(emulator.stop())
     print(f"median filtered+ordered+paged list (10 rows, display values): {list_ms:.2f} ms")
     print(f"median filtered+ordered+paged list (10 rows, all fields):    {full_ms:.2f} ms")
     print(f"median single-record GET (all fields):                        {one_ms:.2f} ms")
     print(f"floor: median GET /emulator/faults (no database work):        {floor_ms:.2f} ms")
+    print(f"raw (no httpx): median single-record GET:                     {raw_one_ms:.2f} ms")
+    print(f"raw (no httpx): median GET /emulator/faults:                  {raw_floor_ms:.2f} ms")
 
 
 def main() -> None:
