@@ -3,39 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
 
-from bot.config import Settings
-from bot.servicenow_setup import ServiceNowConnection, connect
-from tests.e2e.harness import Conversation, card_of, running_bot, texts_of
+from tests.desk import bot_and_emulator, desk_settings, form_submit
+from tests.e2e.harness import Conversation, card_of, texts_of
 
 ADMIN_PASSWORD = "hr-e2e-admin"
 
 
 @pytest.fixture
 async def chat() -> AsyncIterator[tuple[Conversation, httpx.AsyncClient]]:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, storage_url="memory://", emulator_admin_password=ADMIN_PASSWORD
-    )
-    holder: list[ServiceNowConnection] = []
-
-    async def keep(settings: Settings) -> ServiceNowConnection:
-        holder.append(await connect(settings))
-        return holder[0]
-
-    async with running_bot(settings, connect_servicenow=keep) as conversation:
-        base_url = holder[0].client.base_url
-        auth = ("admin", ADMIN_PASSWORD)
-        async with httpx.AsyncClient(base_url=base_url, auth=auth, timeout=10) as admin:
-            yield conversation, admin
-
-
-def _submit_with_inputs(form: dict[str, Any]) -> dict[str, Any]:
-    values = {e["id"]: e.get("value", "") for e in form["body"] if e["type"].startswith("Input.")}
-    return {**form["actions"][0]["data"], **values}
+    async with bot_and_emulator(desk_settings(ADMIN_PASSWORD)) as (conversation, admin):
+        yield conversation, admin
 
 
 async def test_create_a_case_from_one_sentence_and_read_it_back(
@@ -45,7 +26,7 @@ async def test_create_a_case_from_one_sentence_and_read_it_back(
     "my HR cases" → the new case listed; its Details → its card; "any news on my HR case?" → text."""
     conversation, admin = chat
     form = card_of((await conversation.say("my payslip is wrong, the overtime is missing"))[0])
-    created = card_of((await conversation.press(_submit_with_inputs(form)))[0])
+    created = card_of((await conversation.press(form_submit(form)))[0])
     number = texts_of(created)[0].split()[3]
     assert number.startswith("HRC")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.config import Settings
 from tests.cards.schema import assert_valid_card
+from tests.desk import form_submit
 from tests.e2e.harness import card_of, running_bot, texts_of
 
 
@@ -14,8 +15,7 @@ async def test_create_list_details_comment_updates() -> None:
     settings = Settings(_env_file=None, storage_url="memory://")  # type: ignore[call-arg]
     async with running_bot(settings) as chat:
         form = card_of((await chat.say("My laptop won't boot, it's urgent"))[-1])
-        inputs = {item["id"]: item.get("value", "") for item in form["body"] if "id" in item}
-        created = card_of((await chat.press({**form["actions"][0]["data"], **inputs}))[-1])
+        created = card_of((await chat.press(form_submit(form)))[-1])
         number = texts_of(created)[0].removeprefix("I've opened ")
 
         listing = card_of((await chat.say("show my tickets"))[-1])

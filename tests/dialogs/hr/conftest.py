@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pytest
 from botbuilder.core import ConversationState, MemoryStorage, TurnContext, UserState
 from botbuilder.core.adapters import TestAdapter
@@ -22,48 +21,23 @@ from dialogs.main import MainDialog
 from dialogs.recognizer import Recognizer
 from dialogs.topics import build_topics
 from flows.models import Employee
-from servicenow.client import RetryPolicy
+from tests.desk import ONE_ATTEMPT, EmulatorAdmin, admin_client, desk_settings
+from tests.flows.conftest import loopback
 
 ADMIN_PASSWORD = "hr-topics-admin"
-# One attempt per call: an injected fault reaches the topic at once, with no backoff to wait out.
-ONE_ATTEMPT = RetryPolicy(attempts=1)
 
 
-@dataclass
-class EmulatorAdmin:
-    """What a tester sees behind the bot: the emulator's records, faults and request log."""
-
-    http: httpx.AsyncClient
+class HRAdmin(EmulatorAdmin):
+    """The emulator's HR cases, as an HR agent sees and changes them."""
 
     async def cases(self, query: str) -> list[dict[str, Any]]:
         """HR cases matching an encoded query (display values)."""
-        response = await self.http.get(
-            "/api/now/table/sn_hr_core_case",
-            params={
-                "sysparm_query": query,
-                "sysparm_display_value": "true",
-                "sysparm_exclude_reference_link": "true",
-            },
-        )
-        response.raise_for_status()
-        rows: list[dict[str, Any]] = response.json()["result"]
-        return rows
+        return await self.records("sn_hr_core_case", query)
 
     async def update_case(self, number: str, fields: dict[str, str]) -> None:
         """Change a case as an HR agent would."""
         case = (await self.cases(f"number={number}"))[0]
-        response = await self.http.patch(
-            f"/api/now/table/sn_hr_core_case/{case['sys_id']}", json=fields
-        )
-        response.raise_for_status()
-
-    async def user_sys_id(self, user_name: str) -> str:
-        """The sys_id of a seeded person."""
-        params = {"sysparm_query": f"user_name={user_name}", "sysparm_fields": "sys_id"}
-        response = await self.http.get("/api/now/table/sys_user", params=params)
-        response.raise_for_status()
-        sys_id: str = response.json()["result"][0]["sys_id"]
-        return sys_id
+        await self.patch("sn_hr_core_case", case["sys_id"], fields)
 
     async def create_case_for(self, user_sys_id: str, subject: str) -> None:
         """Open a case for an employee, as an HR agent would on the phone."""
@@ -80,20 +54,8 @@ class EmulatorAdmin:
     async def journal(self, number: str) -> list[str]:
         """The customer-visible comments of a case, newest first."""
         case = (await self.cases(f"number={number}"))[0]
-        response = await self.http.get(
-            "/api/now/table/sys_journal_field",
-            params={
-                "sysparm_query": f"element_id={case['sys_id']}^element=comments"
-                "^ORDERBYDESCsys_created_on"
-            },
-        )
-        response.raise_for_status()
-        return [row["value"] for row in response.json()["result"]]
-
-    async def faults(self, **changes: Any) -> None:
-        """Make the emulator fail (e.g. `error_next=50`), or behave again (`error_next=0`)."""
-        response = await self.http.post("/emulator/faults", json=changes)
-        response.raise_for_status()
+        query = f"element_id={case['sys_id']}^element=comments^ORDERBYDESCsys_created_on"
+        return [row["value"] for row in await self.records("sys_journal_field", query)]
 
 
 @dataclass
@@ -101,7 +63,7 @@ class HRBed:
     """One conversation with the bot through the TestAdapter, plus the emulator behind it."""
 
     adapter: TestAdapter
-    emulator: EmulatorAdmin
+    emulator: HRAdmin
     timezone: str | None = None
     sent: list[Activity] = field(default_factory=list)
 
@@ -137,13 +99,6 @@ def actions(card_json: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {action["title"]: action for action in card_json.get("actions", [])}
 
 
-def inputs(card_json: dict[str, Any]) -> dict[str, Any]:
-    """A form card's input values by id, as a user pressing Submit unchanged would send them."""
-    return {
-        e["id"]: e.get("value", "") for e in card_json["body"] if e["type"].startswith("Input.")
-    }
-
-
 def _employee_resolver(settings: Settings, deps: list[TopicDeps]) -> Any:
     known: dict[str, Employee] = {}
 
@@ -158,17 +113,13 @@ def _employee_resolver(settings: Settings, deps: list[TopicDeps]) -> Any:
 
 @pytest.fixture
 async def bed() -> AsyncIterator[HRBed]:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, storage_url="memory://", emulator_admin_password=ADMIN_PASSWORD
-    )
-    async with await connect(settings, policy=ONE_ATTEMPT) as connection:
+    settings = desk_settings(ADMIN_PASSWORD)
+    async with await connect(settings, transport=loopback(), policy=ONE_ATTEMPT) as connection:
         holder: list[TopicDeps] = []
         deps = TopicDeps(settings, connection.orchestrator, _employee_resolver(settings, holder))
         holder.append(deps)
         storage = MemoryStorage()
         main = MainDialog(build_topics(deps), Recognizer.load(settings.triggers_dir))
         bot = SnowdeskBot(ConversationState(storage), UserState(storage), main)
-        base_url = str(connection.client.base_url)
-        auth = ("admin", ADMIN_PASSWORD)
-        async with httpx.AsyncClient(base_url=base_url, auth=auth, timeout=10) as http:
-            yield HRBed(TestAdapter(bot.on_turn), EmulatorAdmin(http))
+        async with admin_client(connection, ADMIN_PASSWORD) as http:
+            yield HRBed(TestAdapter(bot.on_turn), HRAdmin(http))

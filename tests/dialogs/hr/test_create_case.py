@@ -7,7 +7,8 @@ from typing import Any
 from botbuilder.schema import ActivityTypes
 
 from tests.cards.schema import assert_valid_card
-from tests.dialogs.hr.conftest import HRBed, actions, card, inputs
+from tests.desk import form_inputs as inputs
+from tests.dialogs.hr.conftest import HRBed, actions, card
 
 
 async def _form(bed: HRBed, sentence: str) -> dict[str, Any]:

@@ -6,44 +6,25 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 
-from bot.config import Settings
-from bot.servicenow_setup import ServiceNowConnection, connect
-from servicenow.client import RetryPolicy
+from tests.desk import ONE_ATTEMPT, EmulatorAdmin, bot_and_emulator, desk_settings
 from tests.dialogs.it.files import FileServer, file_server
-from tests.e2e.harness import Conversation, running_bot
+from tests.e2e.harness import Conversation
 
 ADMIN_PASSWORD = "it-topics-admin"
-# One attempt per call: an injected fault reaches the topic at once, with no backoff to wait out.
-ONE_ATTEMPT = RetryPolicy(attempts=1)
 
 
-@dataclass
-class Emulator:
-    """Admin access to the bot's embedded ServiceNow emulator: records, faults, request log."""
-
-    http: httpx.AsyncClient
+class ItAdmin(EmulatorAdmin):
+    """The emulator's incidents and their files, as an IT agent sees and changes them."""
 
     async def incidents(self, query: str) -> list[dict[str, Any]]:
         """Incidents matching an encoded query, as the admin sees them (display values)."""
-        response = await self.http.get(
-            "/api/now/table/incident",
-            params={
-                "sysparm_query": query,
-                "sysparm_display_value": "true",
-                "sysparm_exclude_reference_link": "true",
-            },
-        )
-        response.raise_for_status()
-        rows: list[dict[str, Any]] = response.json()["result"]
-        return rows
+        return await self.records("incident", query)
 
     async def patch_incident(self, sys_id: str, fields: dict[str, str]) -> None:
         """Change an incident as an agent would (work notes, state)."""
-        response = await self.http.patch(f"/api/now/table/incident/{sys_id}", json=fields)
-        response.raise_for_status()
+        await self.patch("incident", sys_id, fields)
 
     async def attachments(self, sys_id: str) -> list[dict[str, Any]]:
         """The files attached to a record."""
@@ -54,18 +35,13 @@ class Emulator:
         rows: list[dict[str, Any]] = response.json()["result"]
         return rows
 
-    async def faults(self, **changes: Any) -> None:
-        """Make the emulator misbehave (e.g. `error_next=50`), or behave again."""
-        response = await self.http.post("/emulator/faults", json=changes)
-        response.raise_for_status()
-
 
 @dataclass
 class ItBed:
     """One conversation with the bot plus the emulator behind it and a local file server."""
 
     chat: Conversation
-    emulator: Emulator
+    emulator: ItAdmin
     files: FileServer
 
     async def send(self, **fields: Any) -> list[dict[str, Any]]:
@@ -78,18 +54,6 @@ class ItBed:
 
 @pytest.fixture
 async def bed() -> AsyncIterator[ItBed]:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, storage_url="memory://", emulator_admin_password=ADMIN_PASSWORD
-    )
-    holder: list[ServiceNowConnection] = []
-
-    async def keep(settings: Settings) -> ServiceNowConnection:
-        connection = await connect(settings, policy=ONE_ATTEMPT)
-        holder.append(connection)
-        return connection
-
-    async with file_server() as files, running_bot(settings, connect_servicenow=keep) as chat:
-        base_url = holder[0].client.base_url
-        auth = ("admin", ADMIN_PASSWORD)
-        async with httpx.AsyncClient(base_url=base_url, auth=auth, timeout=10) as http:
-            yield ItBed(chat, Emulator(http), files)
+    settings = desk_settings(ADMIN_PASSWORD)
+    async with file_server() as files, bot_and_emulator(settings, ONE_ATTEMPT) as (chat, http):
+        yield ItBed(chat, ItAdmin(http), files)

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.desk import form_submit
 from tests.e2e.harness import Conversation, card_of, texts_of
 
-__all__ = ["card_of", "texts_of"]
-
-
-def form_submit(card: dict[str, Any], **values: str) -> dict[str, Any]:
-    """What pressing the form's first button sends: its data plus the inputs (prefilled or given)."""
-    inputs = {item["id"]: item.get("value", "") for item in card["body"] if "id" in item}
-    return {**card["actions"][0]["data"], **inputs, **values}
+__all__ = ["card_of", "form_submit", "texts_of"]
 
 
 def says(replies: list[dict[str, Any]], fragment: str) -> bool:
