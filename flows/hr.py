@@ -41,8 +41,12 @@ def _must_be_open(row: dict[str, Any]) -> None:
 
 
 async def get_hr_services(orch: Orchestrator, user: Employee) -> list[HRService]:
-    """The HR services the employee may open a case for, cached per user for the TTL."""
-    key = f"hr_services/{user.sys_id}"
+    """The HR services the employee may open a case for, cached per user for the TTL.
+
+    Which ones is the template's business: by default those with no audience and those whose
+    audience includes the employee's department (keyed in, so a move is seen at once).
+    """
+    key = f"hr_services/{user.sys_id}/{user.department_sys_id or '-'}"
     cached = await orch.cache.get(key)
     if cached is None:
         result = await orch.run("HRSD.GetHRServicesForUser", {}, user)
@@ -64,9 +68,11 @@ async def get_case_states(orch: Orchestrator) -> list[Choice]:
 async def create_case(
     orch: Orchestrator, user: Employee, draft: HRCaseDraft, idempotency_key: str
 ) -> HRCase:
-    """Open an HR case for the employee (about themselves); one case per key."""
+    """Open an HR case for the employee (about themselves) on one of their services; once per key."""
     if not draft.service_sys_id:
         raise NotAllowed("an HR case needs an HR service")
+    if draft.service_sys_id not in {s.sys_id for s in await get_hr_services(orch, user)}:
+        raise NotAllowed("that HR service is not available to you")
     subject = draft.subject.strip() or draft.description.strip()[:100] or "HR request"
     variables = {
         "ServiceSysId": draft.service_sys_id,

@@ -23,6 +23,7 @@ class Employee(BaseModel):
     email: str = ""
     name: str = ""
     time_zone: str = ""
+    department_sys_id: str = ""
 
 
 class Choice(BaseModel):

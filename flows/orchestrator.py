@@ -4,7 +4,8 @@
 absent is dropped; a required one must be given), SortCriteria, Limit/Offset, display options,
 UserParameters and GlobalParameters, then maps the answer through OutputFieldMapping into rows
 keyed by the snake_case of each OutputName. The resolved employee's variables (`UserSysId`,
-`UserEmail`, `UserName`) are added from `user`, never from what a user typed.
+`UserEmail`, `UserName`, `UserDepartmentSysId`) are added from `user`, never from what a user
+typed. A clause with `Join: OR` is ORed with the clauses before it back to the last AND clause.
 """
 
 from __future__ import annotations
@@ -22,14 +23,21 @@ from flows.cache import MetadataCache
 from flows.errors import RecordNotFound, TemplateError
 from flows.models import Comment, Employee
 from flows.records import RecordSpec, create_record, get_record, list_records, update_record
-from flows.templates import FIELD_RE, PLACEHOLDER_RE, OutputField, Template, TemplateSet
+from flows.templates import (
+    FIELD_RE,
+    PLACEHOLDER_RE,
+    FilterCriterion,
+    OutputField,
+    Template,
+    TemplateSet,
+)
 from servicenow.client import Record, ServiceNowClient
-from servicenow.query import Query
+from servicenow.query import Operator, Query
 
 log = logging.getLogger(__name__)
 
 # Filled from the resolved employee only; a caller's values for these names are ignored.
-USER_VARIABLES = frozenset({"UserSysId", "UserEmail", "UserName"})
+USER_VARIABLES = frozenset({"UserSysId", "UserEmail", "UserName", "UserDepartmentSysId"})
 JOURNAL_FIELDS = frozenset({"comments", "work_notes"})
 IDEMPOTENCY_TTL_S = 24 * 3600
 _JOURNAL_HEADER = re.compile(
@@ -162,7 +170,12 @@ class Orchestrator:
 def _with_user(variables: Mapping[str, str], user: Employee | None) -> dict[str, str]:
     resolved = {k: v for k, v in variables.items() if k not in USER_VARIABLES}
     if user is not None:
-        resolved |= {"UserSysId": user.sys_id, "UserEmail": user.email, "UserName": user.user_name}
+        resolved |= {
+            "UserSysId": user.sys_id,
+            "UserEmail": user.email,
+            "UserName": user.user_name,
+            "UserDepartmentSysId": user.department_sys_id,
+        }
     return resolved
 
 
@@ -189,23 +202,42 @@ def _field(template: Template, field: str, variables: Mapping[str, str], where: 
 
 
 def build_query(template: Template, variables: Mapping[str, str]) -> Query:
-    """The encoded query of a READ or UPDATE; clauses with an absent optional variable drop."""
-    query = Query()
+    """The encoded query of a READ or UPDATE; clauses with an absent optional variable drop.
+
+    Dropping a clause of an OR group only narrows the group; a group left empty drops whole.
+    """
+    groups: list[list[tuple[str, Operator, str]]] = []
     for index, clause in enumerate(template.filter_criteria):
-        where = f"FilterCriteria.{index}"
-        field = _field(template, clause.field_name, variables, where)
-        value = (
-            clause.value if clause.variable_name is None else variables.get(clause.variable_name)
-        )
-        if field is None or value is None or (clause.variable_name and value == ""):
-            if clause.required:
-                missing = clause.variable_name or clause.field_name
-                raise TemplateError(template.scenario, where, f"variable {missing} is required")
-            continue
-        query = query.where(field, clause.operator, value)
+        if clause.join == "AND":
+            groups.append([])
+        term = _term(template, clause, variables, f"FilterCriteria.{index}")
+        if term is not None:
+            groups[-1].append(term)
+    query = Query()
+    for group in filter(None, groups):
+        query = query.where(*group[0])
+        for term in group[1:]:
+            query = query.or_where(*term)
     for order in template.sort_criteria:
         query = query.order_by(order.field_name, descending=order.operator == "DESC")
     return query
+
+
+def _term(
+    template: Template, clause: FilterCriterion, variables: Mapping[str, str], where: str
+) -> tuple[str, Operator, str] | None:
+    """One clause's (field, operator, value), or None when its optional variable is absent."""
+    field = _field(template, clause.field_name, variables, where)
+    if clause.variable_name is None:
+        value: str | None = clause.value or ""
+    else:
+        value = variables.get(clause.variable_name) or None
+    if field is None or value is None:
+        if clause.required:
+            missing = clause.variable_name or clause.field_name
+            raise TemplateError(template.scenario, where, f"variable {missing} is required")
+        return None
+    return field, clause.operator, value
 
 
 def build_values(template: Template, variables: Mapping[str, str]) -> dict[str, str]:

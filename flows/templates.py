@@ -2,7 +2,8 @@
 
 One JSON file per scenario in `flows/templates/`, overridable from an admin directory. The ESS
 sample configurations load unchanged; Snowdesk's additions are optional keys (`Aliases`,
-`Required`, `Part`, `Type`, `CorrelationField`). A `FieldName` written in braces (`{MatchField}`)
+`Required`, `Join`, `Part`, `Type`, `CorrelationField`). `Join: OR` ORs a clause with the ones
+before it (ServiceNow's `^OR`); a unary operator (`ISEMPTY`) needs neither VariableName nor Value. A `FieldName` written in braces (`{MatchField}`)
 names a variable that holds the field name; it is validated like any other field name.
 """
 
@@ -26,7 +27,7 @@ from pydantic import (
 )
 
 from flows.errors import TemplateError
-from servicenow.query import Operator
+from servicenow.query import UNARY, Operator
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ BUILTIN_DIR = Path(__file__).with_name("templates")
 FIELD_RE = re.compile(r"^[a-z0-9_.]+$")
 PLACEHOLDER_RE = re.compile(r"^\{([A-Za-z][A-Za-z0-9_]*)\}$")
 TABLE_RE = re.compile(r"^[a-z0-9_]+$")
-SYS_ID_VARIABLES = frozenset({"UserSysId"})
+SYS_ID_VARIABLES = frozenset({"UserSysId", "UserDepartmentSysId"})
 # Reference fields of the tables Snowdesk uses: `=` on them compares with a sys_id.
 KNOWN_REFERENCE_FIELDS = frozenset(
     {
@@ -78,10 +79,19 @@ class FilterCriterion(_Strict):
     variable_name: str | None = Field(None, alias="VariableName")
     value: str | None = Field(None, alias="Value")
     required: bool = Field(False, alias="Required")
+    join: Literal["AND", "OR"] = Field("AND", alias="Join")
+
+    @field_validator("join", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _one_source(self) -> FilterCriterion:
-        if (self.variable_name is None) == (self.value is None):
+        if self.operator in UNARY:
+            if self.variable_name is not None or self.value:
+                raise ValueError(f"operator {self.operator.value} takes no VariableName or Value")
+        elif (self.variable_name is None) == (self.value is None):
             raise ValueError("give exactly one of VariableName or Value")
         return self
 
@@ -168,6 +178,8 @@ class Template(_Strict):
             raise ValueError("an UPDATE needs FilterCriteria that find the record it changes")
         if self.operation == "CREATE" and self.filter_criteria:
             raise ValueError("a CREATE takes no FilterCriteria")
+        if self.filter_criteria and self.filter_criteria[0].join == "OR":
+            raise ValueError("the first FilterCriteria clause cannot Join OR")
         return self
 
     @property
@@ -196,8 +208,8 @@ class Template(_Strict):
             yield from (item.field_name for item in group)
 
     def warnings(self) -> list[str]:
-        """Pitfalls that load but silently match nothing, each with its fix."""
-        found = []
+        """Pitfalls that load but silently match nothing (or too much), each with its fix."""
+        found = self._widened_user_filters()
         for clause in self.filter_criteria:
             if (
                 clause.field_name in KNOWN_REFERENCE_FIELDS
@@ -212,6 +224,22 @@ class Template(_Strict):
                     f"`{clause.field_name}` with VariableName `UserSysId`"
                 )
         return found
+
+    def _widened_user_filters(self) -> list[str]:
+        """A `UserSysId` clause ORed with others no longer limits the read to the user."""
+        groups: list[list[FilterCriterion]] = []
+        for clause in self.filter_criteria:
+            if clause.join == "AND" or not groups:
+                groups.append([])
+            groups[-1].append(clause)
+        return [
+            f"filter `{clause.field_name}={{UserSysId}}` is ORed with other clauses, so the "
+            "read is not limited to the user. Fix: give the user filter its own AND clause"
+            for group in groups
+            if len(group) > 1
+            for clause in group
+            if clause.variable_name == "UserSysId"
+        ]
 
 
 class TemplateSet:

@@ -6,8 +6,10 @@ import pytest
 
 from flows import hr
 from flows.errors import NotAllowed, RecordNotFound
+from flows.identity import get_user
 from flows.models import Employee, HRCaseDraft
 from flows.orchestrator import Orchestrator
+from servicenow.query import Query
 from tests.flows.conftest import Emulator
 
 
@@ -30,6 +32,48 @@ async def test_hr_services_come_with_their_coe_and_are_cached_per_user(
     assert payroll.coe and payroll.topic_category == "Payroll"
     assert await hr.get_hr_services(orch, abel) == services
     assert await emulator.round_trips() == 1
+
+
+async def test_each_employee_sees_the_services_for_everyone_and_for_their_department(
+    orch: Orchestrator, abel: Employee, beth: Employee
+):
+    assert abel.department_sys_id and beth.department_sys_id != abel.department_sys_id
+    abels = {s.name for s in await hr.get_hr_services(orch, abel)}
+    beths = {s.name for s in await hr.get_hr_services(orch, beth)}
+    assert {"Payroll Inquiry", "Parental Leave", "Workspace Request"} <= abels & beths
+    assert "Sales Commission Inquiry" in abels - beths, "Abel works in Sales, Beth in Finance"
+    assert "Engineering Conference Sponsorship" not in abels | beths
+
+
+async def test_a_service_for_engineering_is_offered_to_an_engineer_only(
+    orch: Orchestrator, abel: Employee
+):
+    query = Query().where("department.name", "=", "Engineering").where("active", "=", "true")
+    [row] = (await orch.client.list("sys_user", query, ["email"], limit=1)).rows
+    engineer = await get_user(orch, "email", row["email"])
+    assert engineer is not None
+    names = {s.name for s in await hr.get_hr_services(orch, engineer)}
+    assert "Engineering Conference Sponsorship" in names
+    assert "Sales Commission Inquiry" not in names
+
+
+async def test_an_employee_without_a_department_sees_only_the_services_for_everyone(
+    orch: Orchestrator, abel: Employee
+):
+    nowhere = abel.model_copy(update={"department_sys_id": ""})
+    names = {s.name for s in await hr.get_hr_services(orch, nowhere)}
+    assert "Payroll Inquiry" in names and "Sales Commission Inquiry" not in names
+
+
+async def test_a_case_on_a_service_for_another_department_is_refused_without_a_write(
+    orch: Orchestrator, abel: Employee, beth: Employee, emulator: Emulator
+):
+    draft = await _draft(orch, abel, "Sales Commission Inquiry")
+    await hr.get_hr_services(orch, beth)
+    await emulator.clear_requests()
+    with pytest.raises(NotAllowed, match="not available to you"):
+        await hr.create_case(orch, beth, draft, idempotency_key="turn-hr-other-dept")
+    assert await emulator.round_trips() == 0
 
 
 async def test_create_case_opens_one_case_for_the_user_in_one_round_trip(

@@ -54,6 +54,42 @@ async def test_callers_cannot_override_the_resolved_users_variables(
     assert abel.sys_id in request["query"] and beth.sys_id not in request["query"]
 
 
+def test_an_or_clause_joins_the_clause_before_and_drops_alone_when_its_variable_is_absent():
+    template = TEMPLATES.get("HRSD.GetHRServicesForUser")
+    department = "d" * 32
+    query = build_query(template, {"UserDepartmentSysId": department})
+    assert query.encode() == (
+        "active=true^u_audience_departmentsISEMPTY"
+        f"^ORu_audience_departmentsLIKE{department}^ORDERBYname"
+    )
+    without = build_query(template, {})
+    assert without.encode() == "active=true^u_audience_departmentsISEMPTY^ORDERBYname"
+
+
+def test_an_or_group_whose_clauses_all_drop_drops_whole():
+    template = parse_template(
+        """{"Scenario": "X", "Table": "incident", "Operation": "READ", "FilterCriteria": [
+            {"FieldName": "caller_id", "Operator": "=", "VariableName": "UserSysId"},
+            {"FieldName": "number", "Operator": "=", "VariableName": "Number"},
+            {"FieldName": "sys_id", "Operator": "=", "VariableName": "SysId", "Join": "OR"}]}""",
+        "x.json",
+    )
+    assert build_query(template, {"UserSysId": ABEL.sys_id}).encode() == f"caller_id={ABEL.sys_id}"
+    query = build_query(template, {"UserSysId": ABEL.sys_id, "SysId": "b" * 32})
+    assert query.encode() == f"caller_id={ABEL.sys_id}^sys_id={'b' * 32}"
+
+
+async def test_callers_cannot_choose_the_users_department(
+    orch: Orchestrator, abel: Employee, beth: Employee, emulator: Emulator
+):
+    await emulator.clear_requests()
+    variables = {"UserDepartmentSysId": beth.department_sys_id}
+    await orch.run("HRSD.GetHRServicesForUser", variables, abel)
+    [request] = await emulator.requests()
+    assert abel.department_sys_id in request["query"]
+    assert beth.department_sys_id not in request["query"]
+
+
 def test_a_field_placeholder_is_validated_like_a_field_name():
     template = TEMPLATES.get("Identity.GetUser")
     query = build_query(template, {"MatchField": "u_entra_object_id", "MatchValue": "oid-1"})

@@ -98,6 +98,20 @@ def test_an_admin_override_replaces_the_builtin(tmp_path: Path):
             "FilterCriteria.0",
             "exactly one of VariableName or Value",
         ),
+        (
+            {"FilterCriteria": [{"FieldName": "number", "Operator": "ISEMPTY", "Value": "x"}]},
+            "FilterCriteria.0",
+            "takes no VariableName or Value",
+        ),
+        (
+            {
+                "FilterCriteria": [
+                    {"FieldName": "active", "Operator": "=", "Value": "true", "Join": "OR"}
+                ]
+            },
+            "(document)",
+            "first FilterCriteria clause cannot Join OR",
+        ),
     ],
 )
 def test_a_broken_template_names_file_field_and_reason(change, field, reason, tmp_path: Path):
@@ -119,3 +133,12 @@ def test_invalid_json_names_the_line():
 def test_an_unknown_scenario_is_a_template_error():
     with pytest.raises(TemplateError, match="no template configuration"):
         load_templates().get("ITSM.Nope")
+
+
+def test_a_user_filter_ored_with_another_clause_is_reported():
+    document = json.loads((BUILTIN_DIR / "ITSM.GetUserTickets.json").read_text())
+    document["FilterCriteria"].insert(
+        1, {"FieldName": "active", "Operator": "=", "Value": "true", "Join": "or"}
+    )
+    template = parse_template(json.dumps(document), "wide.json")
+    assert [w for w in template.warnings() if "not limited to the user" in w]
