@@ -58,8 +58,7 @@ class AnsweringTopic(TopicDialog):
         try:
             done = await work()
         except Exception as error:  # graceful exit: one sentence (with a reference id), then end
-            await self.explain(dc, error)
-            return await dc.end_dialog()
+            return await self.fail(dc, error)
         return await dc.end_dialog() if done else Dialog.end_of_turn
 
     @abstractmethod

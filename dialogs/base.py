@@ -104,8 +104,8 @@ class TopicDialog(ComponentDialog):
                 await self.report_failure(dc, error)
 
     async def fail(self, dc: DialogContext, error: Exception) -> DialogTurnResult:
-        """Graceful exit: report the failure, end the topic; the next message starts fresh."""
-        await self.report_failure(dc, error)
+        """Graceful exit: explain the failure, end the topic; the next message starts fresh."""
+        await self.explain(dc, error)
         return await dc.end_dialog()
 
     async def report_failure(self, dc: DialogContext, error: Exception) -> None:
@@ -136,7 +136,7 @@ def failure_sentence(error: Exception, reference: str) -> str:
         case sn.Unauthorized() | sn.Forbidden():
             what = "ServiceNow refused my request, so an admin needs to check my access"
         case _:
-            what = "Something went wrong on my side"
+            what = "something went wrong on my side"
     return f"Sorry, {what}. Please try again in a moment (reference {reference})."
 
 

@@ -8,6 +8,7 @@ record's correlation id, so a double click or a redelivered Submit creates one r
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from abc import abstractmethod
@@ -21,8 +22,8 @@ from pydantic import BaseModel, BeforeValidator, ValidationError
 from cards.common import to_attachment
 from dialogs.actions import card_submit
 from dialogs.base import TopicDialog, TopicOptions
-from servicenow.errors import ServiceNowError
 
+log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 DRAFT = "draft"
 DRAFT_KEY = "draft_key"
@@ -105,7 +106,7 @@ class FormTopic(TopicDialog):
             state[DRAFT] = await self.initial_draft(inner_dc, topic_options)
             state[DRAFT_KEY] = _new_key()
             await self._show_form(inner_dc, state, problems=[], retry=False)
-        except ServiceNowError as error:
+        except Exception as error:  # graceful exit: one sentence (with a reference id), then end
             return await self.fail(inner_dc, error)
         return Dialog.end_of_turn
 
@@ -132,13 +133,23 @@ class FormTopic(TopicDialog):
         await self.show_typing(dc.context)
         try:
             card = await self.create(dc, draft, state[DRAFT_KEY])
-        except ServiceNowError as error:
-            # Nothing lost: say what happened and show the same values with a Retry button.
-            await self.report_failure(dc, error)
-            await self._show_form(dc, state, problems=[], retry=True)
+        except Exception as error:  # whatever failed, nothing is lost: the draft stays in state
+            await self.explain(dc, error)
+            await self._offer_retry(dc, state)
             return Dialog.end_of_turn
         await dc.context.send_activity(MessageFactory.attachment(to_attachment(card)))
         return await dc.end_dialog()
+
+    async def _offer_retry(self, dc: DialogContext, state: dict[str, Any]) -> None:
+        """The same form with the user's values and Retry. Should building it fail too (it may
+        need ServiceNow), the draft still waits here and the card already shown still submits."""
+        try:
+            await self._show_form(dc, state, problems=[], retry=True)
+        except Exception as error:
+            log.warning(
+                "form.retry_card_failed",
+                extra={"topic": self.topic_id, "error_type": type(error).__name__},
+            )
 
     async def _show_form(
         self, dc: DialogContext, state: dict[str, Any], problems: list[str], retry: bool

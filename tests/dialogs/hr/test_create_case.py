@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
+import pytest
 from botbuilder.schema import ActivityTypes
 
+from flows import hr
 from tests.cards.schema import assert_valid_card
 from tests.desk import form_inputs as inputs
 from tests.dialogs.hr.conftest import HRBed, actions, card
@@ -118,3 +122,36 @@ async def test_cancel_leaves_nothing_behind(bed: HRBed) -> None:
     assert "Nothing was created" in ((await bed.press(cancel))[0].text or "")
     assert "Nothing was created" in ((await bed.press(cancel))[0].text or "")
     assert await bed.emulator.cases("short_descriptionLIKEbonus") == []
+
+
+async def test_an_unexpected_error_at_submit_keeps_the_draft_with_a_logged_reference(
+    bed: HRBed, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug makes the first create fail → User: Submit → "Sorry, something went wrong on my side …
+    (reference <id>)", the id in the log, and the same form with the user's values and Retry;
+    User: Retry → the case, exactly once."""
+    real_create = hr.create_case
+    calls: list[str] = []
+
+    async def create_with_a_bug(*args: Any, **kwargs: Any) -> Any:
+        calls.append("create")
+        if len(calls) == 1:
+            raise RuntimeError("a bug in the first create")
+        return await real_create(*args, **kwargs)
+
+    monkeypatch.setattr(hr, "create_case", create_with_a_bug)
+    form = await _form(bed, "my expenses from March were not reimbursed")
+    with caplog.at_level(logging.WARNING, logger="dialogs.base"):
+        failed = await bed.press({**actions(form)["Submit"]["data"], **inputs(form)})
+    said = failed[0].text or ""
+    assert said.startswith("Sorry, something went wrong on my side.")
+    reference = re.search(r"reference (\w+)", said)
+    assert reference is not None
+    logged = [r for r in caplog.records if getattr(r, "ref", None) == reference.group(1)]
+    assert [r.getMessage() for r in logged] == ["topic.failed"]
+    retry_form = card(failed[1])
+    assert inputs(retry_form)["subject"] == "My expenses from March were not reimbursed"
+    created = await bed.press({**actions(retry_form)["Retry"]["data"], **inputs(retry_form)})
+    assert card(created[0])["body"][0]["text"].startswith("Your HR case HRC")
+    subject = "short_description=My expenses from March were not reimbursed"
+    assert len(await bed.emulator.cases(subject)) == 1

@@ -115,3 +115,25 @@ async def test_an_oversized_file_is_refused_plainly_and_the_ticket_still_opens(b
     assert says(answer, "huge.bin is larger than 10 MB.")
     [row] = await bed.emulator.incidents("short_description=keyboard is dead")
     assert await bed.emulator.attachments(row["sys_id"]) == []
+
+
+async def test_an_unknown_employee_at_submit_keeps_the_draft_and_retry_creates_it(
+    bed: ItBed,
+) -> None:
+    """Abel's ServiceNow profile is deactivated while his form is open; User: Submit → "I couldn't
+    find your ServiceNow profile…" and the same form, his text kept, with Retry. An admin
+    reactivates him; User: Retry → the ticket, exactly once."""
+    form = card_of((await bed.chat.say("open a ticket"))[-1])
+    abel = await bed.emulator.user_sys_id("abel.tuter")
+    await bed.emulator.patch("sys_user", abel, {"active": "false"})
+    value = form_submit(form, short_description="Badge reader rejects my card")
+    failed = await bed.chat.press(value)
+    assert says(failed, "I couldn't find your ServiceNow profile")
+    retry_form = card_of(failed[-1])
+    assert_valid_card(retry_form)
+    assert retry_form["actions"][0]["title"] == "Retry"
+    assert form_submit(retry_form)["short_description"] == "Badge reader rejects my card"
+    await bed.emulator.patch("sys_user", abel, {"active": "true"})
+    done = await bed.chat.press(form_submit(retry_form))
+    assert texts_of(card_of(done[-1]))[0].startswith("I've opened INC")
+    assert len(await bed.emulator.incidents("short_description=Badge reader rejects my card")) == 1
