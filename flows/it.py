@@ -112,20 +112,32 @@ async def create_ticket(
 async def get_ticket_details(orch: Orchestrator, user: Employee, number: str | None) -> Ticket:
     """One of the employee's tickets with its latest comment and its attachments.
 
-    `number` None means the latest updated. When an earlier read of the employee's gave this
-    number's sys_id, the attachments are listed concurrently with the filtered ticket read (two
-    round trips, one round trip of waiting) and kept only if that read finds the same ticket;
-    otherwise they are listed after it. A ticket that is not theirs lists nothing.
+    `number` None means the latest updated.
     """
     lookup = record_lookup(number)
+    return await _with_files(orch, user, lookup, orch.run("ITSM.GetTicketDetails", lookup, user))
+
+
+async def _with_files(
+    orch: Orchestrator,
+    user: Employee,
+    lookup: dict[str, str],
+    read: Awaitable[ScenarioResult],
+) -> Ticket:
+    """The ticket a user-filtered `read` (or guarded update) found, with its attachments.
+
+    When an earlier read of the employee's gave this number's sys_id, the attachments are listed
+    concurrently with `read` (one more round trip, no more waiting) and kept only if `read`
+    finds that same ticket; otherwise they are listed after it. A ticket that `read` does not
+    find (missing or not theirs) raises `RecordNotFound` and lists nothing.
+    """
     hint = await _known_sys_id(orch, user, lookup)
-    read = orch.run("ITSM.GetTicketDetails", lookup, user)
     files: list[AttachmentInfo] | None = None
     if hint is None:
         result = await read
     else:
         result, files = await _together(read, _attachments(orch, hint))
-    row = found(result.first, number)
+    row = found(result.first, lookup.get("Number"))
     if files is None or row["sys_id"] != hint:
         files = await _attachments(orch, row["sys_id"])
     await _remember(orch, user, [row])
@@ -189,29 +201,33 @@ async def add_comment(
     """Add a customer-visible comment to one of the employee's open tickets (once per key)."""
     if not text.strip():
         raise NotAllowed("a comment needs some text")
-    result = await orch.run(
+    lookup = {"Number": number.strip().upper()}  # updates find tickets by number only
+    write = orch.run(
         "ITSM.AddComment",
-        {"Number": number.strip().upper(), "Comment": text},
+        lookup | {"Comment": text},
         user,
         idempotency_key=idempotency_key,
         guard=_must_be_open,
     )
+    ticket = await _with_files(orch, user, lookup, write)
     await orch.cache.invalidate(_list_scope(user))
-    return _ticket(orch, found(result.first, number))
+    return ticket
 
 
 async def change_urgency(
     orch: Orchestrator, user: Employee, number: str, urgency: Urgency
 ) -> Ticket:
     """Change the urgency of one of the employee's open tickets (priority follows)."""
-    result = await orch.run(
+    lookup = {"Number": number.strip().upper()}  # updates find tickets by number only
+    write = orch.run(
         "ITSM.UpdateTicket",
-        {"Number": number.strip().upper(), "Urgency": URGENCY_VALUES[urgency]},
+        lookup | {"Urgency": URGENCY_VALUES[urgency]},
         user,
         guard=_must_be_open,
     )
+    ticket = await _with_files(orch, user, lookup, write)
     await orch.cache.invalidate(_list_scope(user))
-    return _ticket(orch, found(result.first, number))
+    return ticket
 
 
 async def get_ticket_updates(

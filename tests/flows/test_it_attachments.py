@@ -119,3 +119,25 @@ async def test_status_and_lists_do_not_read_attachments(
     page = await it.list_tickets(orch, abel, "open")
     assert _tables(await emulator.requests()) == ["incident", "incident"]
     assert status.attachments == [] and all(t.attachments == [] for t in page.items)
+
+
+async def test_a_comment_or_urgency_change_answers_with_the_files_still_listed(
+    orch: Orchestrator, abel: Employee, monkeypatch: pytest.MonkeyPatch
+):
+    number = await _ticket_with_file(orch, abel, "attach-update")
+    flight = InFlight(orch, monkeypatch)
+    commented = await it.add_comment(orch, abel, number, "Screenshot attached.", "attach-c1")
+    changed = await it.change_urgency(orch, abel, number, "low")
+    assert [a.file_name for a in commented.attachments] == ["error.png"]
+    assert [a.file_name for a in changed.attachments] == ["error.png"]
+    assert flight.peak == 2, "the files are listed while the ticket is found and changed"
+
+
+async def test_a_comment_on_someone_elses_ticket_lists_no_files(
+    orch: Orchestrator, abel: Employee, beth: Employee, emulator: Emulator
+):
+    number = await _ticket_with_file(orch, beth, "attach-beth-comment")
+    await emulator.clear_requests()
+    with pytest.raises(RecordNotFound):
+        await it.add_comment(orch, abel, number, "mine?", "attach-steal")
+    assert _tables(await emulator.requests()) == ["incident"]
