@@ -68,13 +68,11 @@ class HRCaseDraft(BaseModel):
     description: str = ""
 
 
-class HRCase(BaseModel):
-    """An HR case (`sn_hr_core_case`) as an employee sees it."""
+class ServiceRecord(BaseModel):
+    """What HR cases and IT tickets share, as an employee sees them."""
 
     sys_id: str
     number: str
-    service: str = ""
-    subject: str = ""
     description: str = ""
     state: str = ""
     state_value: str = ""
@@ -85,6 +83,13 @@ class HRCase(BaseModel):
     active: bool = True
     url: str = ""
     latest_comment: Comment | None = None
+
+
+class HRCase(ServiceRecord):
+    """An HR case (`sn_hr_core_case`) as an employee sees it."""
+
+    service: str = ""
+    subject: str = ""
 
 
 class TicketDraft(BaseModel):
@@ -96,26 +101,14 @@ class TicketDraft(BaseModel):
     category: str = ""
 
 
-class Ticket(BaseModel):
+class Ticket(ServiceRecord):
     """An IT ticket (`incident`) as an employee sees it."""
 
-    sys_id: str
-    number: str
     short_description: str = ""
-    description: str = ""
-    state: str = ""
-    state_value: str = ""
-    priority: str = ""
     urgency: str = ""
     urgency_value: str = ""
     category: str = ""
     assignment_group: str = ""
-    assigned_to: str = ""
-    opened_at: datetime | None = None
-    updated_at: datetime | None = None
-    active: bool = True
-    url: str = ""
-    latest_comment: Comment | None = None
     attachments: list[AttachmentInfo] = Field(default_factory=list)
 
 
@@ -129,39 +122,31 @@ class RecordUpdates(BaseModel):
     comments: list[Comment] = Field(default_factory=list)
 
 
-class CasePage(BaseModel):
+class Page(BaseModel):
+    """Where a page of the employee's records sits in the whole list, and when it was read."""
+
+    filter: ListFilter = "open"
+    offset: int = 0
+    page_size: int = 5
+    total: int = 0
+    as_of: datetime
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + self.page_size < self.total
+
+    @property
+    def has_previous(self) -> bool:
+        return self.offset > 0
+
+
+class CasePage(Page):
     """One page of the employee's HR cases."""
 
     items: list[HRCase]
-    filter: ListFilter = "open"
-    offset: int = 0
-    page_size: int = 5
-    total: int = 0
-    as_of: datetime
-
-    @property
-    def has_next(self) -> bool:
-        return self.offset + self.page_size < self.total
-
-    @property
-    def has_previous(self) -> bool:
-        return self.offset > 0
 
 
-class TicketPage(BaseModel):
+class TicketPage(Page):
     """One page of the employee's IT tickets (cached per user; `as_of` says when read)."""
 
     items: list[Ticket]
-    filter: ListFilter = "open"
-    offset: int = 0
-    page_size: int = 5
-    total: int = 0
-    as_of: datetime
-
-    @property
-    def has_next(self) -> bool:
-        return self.offset + self.page_size < self.total
-
-    @property
-    def has_previous(self) -> bool:
-        return self.offset > 0
