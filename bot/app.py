@@ -45,6 +45,7 @@ def create_app(
     *,
     storage: Storage | None = None,
     connect_servicenow: Connector | None = None,
+    recognizer: Recognizer | None = None,
 ) -> web.Application:
     """Build the bot's aiohttp application: `/api/messages`, `/healthz`, state and ServiceNow."""
     owns_storage = storage is None
@@ -56,7 +57,7 @@ def create_app(
         orchestrator=None,
         current_employee=_employee_resolver(settings, conversation_state, lambda: deps),
     )
-    recognizer = Recognizer.load(settings.triggers_dir, settings.ticket_prefix_list)
+    recognizer = recognizer or Recognizer.load(settings.triggers_dir, settings.ticket_prefix_list)
     main_dialog = MainDialog(build_topics(deps), recognizer)
     bot = SnowdeskBot(conversation_state, user_state, main_dialog)
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(BotFrameworkConfig(settings)))

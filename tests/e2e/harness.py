@@ -7,6 +7,7 @@ request, so when the POST to `/api/messages` returns, every reply has been recor
 
 from __future__ import annotations
 
+import functools
 import itertools
 import uuid
 from collections.abc import AsyncIterator
@@ -19,6 +20,7 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.config import Settings
+from dialogs.recognizer import Recognizer
 
 
 @dataclass
@@ -121,9 +123,17 @@ class Conversation:
         return self.connector.replies(since)
 
 
+@functools.cache
+def default_recognizer() -> Recognizer:
+    """The recogniser over the shipped trigger phrases, learnt once per test session."""
+    return Recognizer.load()
+
+
 @asynccontextmanager
 async def running_bot(settings: Settings, **app_options: Any) -> AsyncIterator[Conversation]:
     """The real app on an ephemeral port plus a fake connector; yields a new conversation."""
+    if settings.triggers_dir is None and settings.ticket_prefixes == "INC":
+        app_options.setdefault("recognizer", default_recognizer())
     async with fake_connector() as connector:
         runner, url = await _serve(create_app(settings, **app_options))
         try:
