@@ -302,7 +302,8 @@ async def check_fields(
         return Check(
             name,
             False,
-            "; ".join(problems),
+            # A field named in several places of one template is one problem.
+            "; ".join(dict.fromkeys(problems)),
             "correct the FieldName/Value in the template (sys_dictionary / sys_choice "
             "list the real names), or SNOWDESK_USER_MATCH_FIELD",
         )

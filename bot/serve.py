@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import time
+
+from pydantic import ValidationError
 
 from bot.config import Settings
 from bot.logs import configure_logging
+from dialogs._triggers import TriggerFileError
+from servicenow.errors import ConfigurationError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,10 +24,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     """Run until interrupted."""
     overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v}
-    settings = Settings(**overrides)
-    configure_logging(settings.log_level)
-    asyncio.run(_serve(settings))
+    try:
+        settings = Settings(**overrides)
+        configure_logging(settings.log_level)
+        asyncio.run(_serve(settings))
+    except (ConfigurationError, TriggerFileError, ValidationError, ValueError, OSError) as error:
+        # A broken template, trigger file, setting or a port in use: one sentence, no trace.
+        print(f"Snowdesk cannot start: {_sentence(error)}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _sentence(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return "; ".join(
+            f"{'.'.join(map(str, item['loc'])) or 'settings'}: {item['msg']}"
+            for item in error.errors()
+        )
+    return str(error)
 
 
 async def _serve(settings: Settings) -> None:
