@@ -35,8 +35,6 @@ if TYPE_CHECKING:
 
 FIELDS_CHECK = "fields and choice values exist"
 TASK_TABLES = frozenset({"incident", "sn_hr_core_case"})
-# Choice values the system handlers send themselves (urgency high/medium/low).
-HANDLER_CHOICES = {("incident", "urgency"): ("1", "2", "3")}
 
 
 @dataclass(frozen=True)
@@ -348,9 +346,9 @@ def _fields_of(template: Template, settings: Settings) -> list[str]:
 def _sent_choices(template: Template) -> list[tuple[str, str]]:
     sent = [(g.field_name, g.value) for g in template.global_parameters]
     sent += [(c.field_name, c.value) for c in template.filter_criteria if c.value is not None]
-    for (table, field), values in HANDLER_CHOICES.items():
-        if template.table == table and any(p.field_name == field for p in template.user_parameters):
-            sent += [(field, value) for value in values]
+    # What a template maps the bot's values to (urgency high → "1") is sent too.
+    for param in template.user_parameters:
+        sent += [(param.field_name, value) for value in (param.value_map or {}).values()]
     return sent
 
 

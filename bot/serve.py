@@ -53,15 +53,16 @@ async def _serve(settings: Settings) -> None:
     started = time.perf_counter()
     app = create_app(settings)
     runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.bind_host, settings.port)
-    await site.start()
-    connection = app[SERVICENOW]
-    banner = startup_banner(settings, connection.backend_label, time.perf_counter() - started)
-    print("\n".join(filter(None, [banner, connection.sign_in_hint])), flush=True)
     try:
+        await runner.setup()
+        site = web.TCPSite(runner, settings.bind_host, settings.port)
+        await site.start()
+        connection = app[SERVICENOW]
+        banner = startup_banner(settings, connection.backend_label, time.perf_counter() - started)
+        print("\n".join(filter(None, [banner, connection.sign_in_hint])), flush=True)
         await asyncio.Event().wait()
     finally:
+        # Also after a failed start: the storage and any emulator already started are closed.
         await runner.cleanup()
 
 

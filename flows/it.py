@@ -27,7 +27,6 @@ from flows.models import (
 from flows.orchestrator import Orchestrator, ScenarioResult
 from flows.records import found, record_lookup, row_to_model
 
-URGENCY_VALUES: dict[Urgency, str] = {"high": "1", "medium": "2", "low": "3"}
 ACTIVE_FILTER: dict[ListFilter, str | None] = {"open": "true", "closed": "false", "all": None}
 
 
@@ -98,7 +97,7 @@ async def create_ticket(
     variables = {
         "ShortDescription": draft.short_description,
         "Description": draft.description,
-        "Urgency": URGENCY_VALUES[draft.urgency],
+        "Urgency": draft.urgency,
     }
     if draft.category:
         variables["Category"] = draft.category
@@ -221,7 +220,7 @@ async def change_urgency(
     lookup = {"Number": number.strip().upper()}  # updates find tickets by number only
     write = orch.run(
         "ITSM.UpdateTicket",
-        lookup | {"Urgency": URGENCY_VALUES[urgency]},
+        lookup | {"Urgency": urgency},
         user,
         guard=_must_be_open,
     )

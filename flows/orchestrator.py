@@ -253,6 +253,12 @@ def build_values(template: Template, variables: Mapping[str, str]) -> dict[str, 
                     template.scenario, where, f"variable {param.parameter_name} is required"
                 )
             continue
+        if param.value_map is not None:
+            if value not in param.value_map:
+                raise TemplateError(
+                    template.scenario, f"{where}.ValueMap", f"has no value for {value!r}"
+                )
+            value = param.value_map[value]
         values[field] = value
     return values
 

@@ -126,6 +126,9 @@ class UserParameter(_Strict):
     field_name: FieldName = Field(alias="FieldName")
     type: str = Field("string", alias="Type")
     required: bool = Field(False, alias="Required")
+    # The bot's value → the value this field takes, e.g. urgency "high" → "1" (and, in a
+    # second parameter of the same name, impact "high" → "2"): an admin's choice, not code.
+    value_map: dict[str, str] | None = Field(None, alias="ValueMap")
 
 
 class GlobalParameter(_Strict):

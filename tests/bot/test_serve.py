@@ -1,36 +1,41 @@
-"""`snowdesk run` refuses a broken configuration with one sentence, never a stack trace."""
+"""`snowdesk run` refuses a broken configuration with one sentence, never a stack trace.
+
+Run as an admin runs it: a separate process, in a folder of its own (no developer `.env`).
+"""
 
 from __future__ import annotations
 
-import argparse
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from bot import serve
+
+def _run(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SNOWDESK_", "SERVICENOW_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        cwd=tmp_path,
+        env={**clean, "STORAGE_URL": "memory://", "PORT": "0", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
-def _run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str) -> int:
-    monkeypatch.chdir(tmp_path)  # no .env of the developer's, no data/ left behind
-    monkeypatch.setenv("STORAGE_URL", "memory://")
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return serve.main(argparse.Namespace(host=None, port=None))
-
-
-def test_a_broken_template_stops_start_up_naming_file_and_field(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_broken_template_stops_start_up_naming_file_and_field(tmp_path: Path) -> None:
     overrides = tmp_path / "templates"
     overrides.mkdir()
     (overrides / "ITSM.CreateTicket.json").write_text(
         '{"Scenario": "ITSM.CreateTicket", "Table": "incident", "Operation": "DESTROY"}'
     )
-    assert _run(monkeypatch, tmp_path, SNOWDESK_TEMPLATES_DIR=str(overrides)) == 2
-    error = capsys.readouterr().err
-    assert error.startswith("Snowdesk cannot start: ")
-    assert "ITSM.CreateTicket.json" in error and "Operation" in error
-    assert "Traceback" not in error and error.count("\n") == 1
+    result = _run(tmp_path, SNOWDESK_TEMPLATES_DIR=str(overrides))
+    assert result.returncode == 2
+    assert result.stderr.startswith("Snowdesk cannot start: ")
+    assert "ITSM.CreateTicket.json" in result.stderr and "Operation" in result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
 
 
 @pytest.mark.parametrize(
@@ -40,13 +45,7 @@ def test_a_broken_template_stops_start_up_naming_file_and_field(
         ({"STORAGE_URL": "foo://x"}, "STORAGE_URL 'foo://x' is not supported"),
     ],
 )
-def test_a_wrong_setting_is_one_sentence(
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    env: dict[str, str],
-    said: str,
-) -> None:
-    assert _run(monkeypatch, tmp_path, **env) == 2
-    error = capsys.readouterr().err
-    assert said in error and "Traceback" not in error
+def test_a_wrong_setting_is_one_sentence(tmp_path: Path, env: dict[str, str], said: str) -> None:
+    result = _run(tmp_path, **env)
+    assert result.returncode == 2
+    assert said in result.stderr and "Traceback" not in result.stderr

@@ -101,14 +101,30 @@ def test_a_field_placeholder_is_validated_like_a_field_name():
 def test_values_are_globals_then_user_parameters():
     values = build_values(
         TEMPLATES.get("ITSM.CreateTicket"),
-        {"ShortDescription": "Printer", "UserSysId": ABEL.sys_id, "Urgency": "2"},
+        {"ShortDescription": "Printer", "UserSysId": ABEL.sys_id, "Urgency": "medium"},
     )
     assert values == {
         "contact_type": "self-service",
         "short_description": "Printer",
         "urgency": "2",
+        "impact": "2",
         "caller_id": ABEL.sys_id,
     }
+
+
+def test_the_template_maps_the_bots_urgency_to_urgency_and_impact():
+    """An admin decides in the template what "high" means in ServiceNow, not the code."""
+    create = TEMPLATES.get("ITSM.CreateTicket")
+    high = build_values(
+        create, {"ShortDescription": "x", "UserSysId": ABEL.sys_id, "Urgency": "high"}
+    )
+    low = build_values(
+        create, {"ShortDescription": "x", "UserSysId": ABEL.sys_id, "Urgency": "low"}
+    )
+    assert (high["urgency"], high["impact"]) == ("1", "2")
+    assert (low["urgency"], low["impact"]) == ("3", "3")
+    with pytest.raises(TemplateError, match="ValueMap"):
+        build_values(create, {"ShortDescription": "x", "UserSysId": ABEL.sys_id, "Urgency": "9"})
 
 
 def test_output_mapping_picks_parts_and_converts_types():
