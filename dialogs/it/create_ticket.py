@@ -24,6 +24,7 @@ from cards.it import (
 from dialogs.attachments import FileContent, IncomingFile, download_all, files_in
 from dialogs.base import TopicOptions, user_zone
 from dialogs.forms import FormTopic, checked_text, topic_state
+from dialogs.it._categories import suggest_category
 from flows import it
 from flows.models import Employee, Ticket, TicketDraft, Urgency
 from servicenow.errors import ServiceNowError
@@ -65,10 +66,12 @@ class CreateTicket(FormTopic):
         self._keep_files(dc)
         said = options.entities.get("description", "").strip()
         short = _summary(said)
+        categories = await it.get_categories(self.deps.orchestrator) if said else []
         return {
             "short_description": short,
             "description": said if said != short else "",
             "urgency": options.entities.get("urgency") or "medium",
+            "category": suggest_category(said, categories),
         }
 
     async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:

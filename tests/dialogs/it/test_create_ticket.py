@@ -10,14 +10,16 @@ PROBLEM = "My laptop won't boot, it's urgent"
 
 
 async def test_one_sentence_gives_a_prefilled_form_and_submit_opens_the_ticket(bed: ItBed) -> None:
-    """User: My laptop won't boot, it's urgent → form (summary, urgency High prefilled)
-    User: Submit → ticket card (number, state New, urgency High); ServiceNow has it, caller Abel."""
+    """User: My laptop won't boot, it's urgent → form (summary, urgency High, category Hardware
+    prefilled); User: Submit → ticket card (number, state New, urgency High, priority 2 - High
+    as the template maps high urgency); ServiceNow has it, caller Abel."""
     form = card_of((await bed.chat.say(PROBLEM))[-1])
     assert_valid_card(form)
     inputs = {item["id"]: item.get("value") for item in form["body"] if "id" in item}
     assert inputs["short_description"] == PROBLEM
     assert inputs["urgency"] == "high"
-    answer = card_of((await bed.chat.press(form_submit(form, category="hardware")))[-1])
+    assert inputs["category"] == "hardware"
+    answer = card_of((await bed.chat.press(form_submit(form)))[-1])
     assert_valid_card(answer)
     number = texts_of(answer)[0].removeprefix("I've opened ")
     [row] = await bed.emulator.incidents(f"number={number}")
@@ -26,6 +28,7 @@ async def test_one_sentence_gives_a_prefilled_form_and_submit_opens_the_ticket(b
     assert row["caller_id"] == "Abel Tuter"
     facts = {f["title"]: f["value"] for f in answer["body"][2]["facts"]}
     assert facts["State"] == "New" and facts["Urgency"] == "1 - High"
+    assert facts["Priority"] == "2 - High" and facts["Category"] == "Hardware"
 
 
 async def test_invalid_input_shows_the_form_again_with_the_reason(bed: ItBed) -> None:
