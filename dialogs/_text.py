@@ -17,6 +17,9 @@ NUMBER_TOKEN = "zznumzz"
 
 _KEEP_MARKS = {"\u3099", "\u309a"}  # Japanese (han)dakuten: they change the kana, keep them
 _WORD = re.compile(r"\w+")
+# English contractions typed with or without the apostrophe must read the same:
+# "won't" / "wont", "it's" / "its". French elisions ("l'écran") are left apart.
+_CONTRACTION = re.compile(r"(\w)['’](t|s|re|ve|ll|d|m)\b")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -31,7 +34,8 @@ def clean(text: str | None) -> str:
 
 def fold(text: str) -> str:
     """Lower case without accents ("Gehaltsabrechnung Über" → "gehaltsabrechnung uber")."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    joined = _CONTRACTION.sub(r"\1\2", text.casefold())
+    decomposed = unicodedata.normalize("NFKD", joined)
     bare = "".join(ch for ch in decomposed if ch in _KEEP_MARKS or unicodedata.category(ch) != "Mn")
     return unicodedata.normalize("NFC", bare)
 

@@ -256,3 +256,21 @@ def test_loading_is_quick_enough_for_start_up() -> None:
     started = time.perf_counter()
     Recognizer.load()
     assert time.perf_counter() - started < 5.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My laptop won't boot, it's urgent",
+        "My laptop wont boot, its urgent",
+        "my laptop won’t boot, it’s urgent",
+    ],
+)
+def test_contractions_read_the_same_with_or_without_the_apostrophe(
+    recognizer: Recognizer, text: str
+) -> None:
+    """Employees type fast: the flagship request must not turn into "update my ticket"."""
+    recognition = recognizer.recognize(text)
+    assert recognition.topic == "it.create_ticket"
+    assert recognition.entities["urgency"] == "high"
+    assert recognition.entities["description"] == text
