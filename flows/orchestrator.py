@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -296,7 +297,47 @@ def convert(item: OutputField, raw: Any) -> Any:
         return int(text) if text.lstrip("-").isdigit() else None
     if item.type == "journal":
         return [c.model_dump() for c in parse_journal(text)]
+    if item.type == "html":
+        return html_to_text(text)
     return text
+
+
+class _TextOnly(HTMLParser):
+    """Collects the text of an HTML fragment; block ends become line breaks."""
+
+    BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4"})
+
+    HIDDEN = frozenset({"script", "style"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.parts.append(data)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.hidden += tag in self.HIDDEN
+        if tag == "br":
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.hidden -= tag in self.HIDDEN and self.hidden > 0
+        if tag in self.BLOCKS:
+            self.parts.append("\n")
+
+
+def html_to_text(text: str) -> str:
+    """Rich text (HR case descriptions are HTML) as the plain text a chat shows."""
+    if "<" not in text and "&" not in text:
+        return text
+    parser = _TextOnly()
+    parser.feed(text)
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 def _plain(raw: Any, part: str) -> str:

@@ -114,7 +114,7 @@ class OutputField(_Strict):
     field_name: FieldName = Field(alias="FieldName")
     output_name: str = Field(alias="OutputName", min_length=1)
     part: Literal["display", "value"] = Field("display", alias="Part")
-    type: Literal["string", "datetime", "boolean", "integer", "journal"] = Field(
+    type: Literal["string", "datetime", "boolean", "integer", "journal", "html"] = Field(
         "string", alias="Type"
     )
 

@@ -142,3 +142,9 @@ async def test_a_closed_case_cannot_be_commented(orch: Orchestrator, abel: Emplo
 async def test_case_states_are_read_from_sys_choice(orch: Orchestrator):
     states = {c.label: c.value for c in await hr.get_case_states(orch)}
     assert {"Draft", "Ready", "Closed Complete"} <= set(states)
+
+
+async def test_rich_text_descriptions_arrive_as_plain_text(orch: Orchestrator, abel: Employee):
+    """HR case descriptions are HTML in ServiceNow; an employee reads words, not tags."""
+    case = await hr.get_case_details(orch, abel, "HRC0001001")
+    assert case.description == "Question about my last payslip"

@@ -12,6 +12,7 @@ from flows.orchestrator import (
     Orchestrator,
     build_query,
     build_values,
+    html_to_text,
     map_row,
     parse_journal,
     snake_case,
@@ -169,3 +170,16 @@ def test_journal_keeps_customer_comments_newest_first_and_drops_work_notes():
 )
 def test_output_names_become_model_fields(name: str, snake: str):
     assert snake_case(name) == snake
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("<p>Question about my last payslip</p>", "Question about my last payslip"),
+        ("<p>Line one</p><p>Line  two &amp; three</p>", "Line one\nLine two & three"),
+        ("a<br>b<script>alert(1)</script><style>p{}</style>", "a\nb"),
+        ("plain text, no markup", "plain text, no markup"),
+    ],
+)
+def test_html_fields_become_plain_text(html: str, text: str) -> None:
+    assert html_to_text(html) == text
