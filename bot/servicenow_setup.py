@@ -93,8 +93,20 @@ async def connect(
         await stack.aclose()
         raise
     client = ServiceNowClient(base_url, auth, http=http, policy=policy)
-    orchestrator = Orchestrator(client, templates, cache)
+    orchestrator = Orchestrator(client, templates, cache, _acting_user_name(settings))
     return ServiceNowConnection(orchestrator, client, label, templates, hint, stack)
+
+
+def _acting_user_name(settings: Settings) -> str:
+    """The ServiceNow user name Snowdesk writes as, when settings say (basic, OAuth password)."""
+    if settings.uses_embedded_servicenow:
+        return "admin"
+    password_grant = settings.servicenow_oauth_grant == "password"
+    if settings.servicenow_auth is ServiceNowAuth.BASIC or (
+        settings.servicenow_auth is ServiceNowAuth.OAUTH2 and password_grant
+    ):
+        return settings.servicenow_username
+    return ""
 
 
 async def _embedded(settings: Settings, stack: AsyncExitStack) -> tuple[str, AuthProvider, str]:

@@ -21,7 +21,7 @@ from flows.models import (
     RecordUpdates,
 )
 from flows.orchestrator import Orchestrator
-from flows.records import found, record_lookup, row_to_model
+from flows.records import found, record_lookup, row_to_model, your_changes
 
 ACTIVE_FILTER: dict[ListFilter, str | None] = {"open": "true", "closed": "false", "all": None}
 
@@ -93,7 +93,9 @@ async def get_case_details(orch: Orchestrator, user: Employee, number: str | Non
 async def get_case_updates(orch: Orchestrator, user: Employee, number: str | None) -> RecordUpdates:
     """What changed last on one of the employee's cases; customer-visible comments only."""
     result = await orch.run("HRSD.GetCaseUpdates", record_lookup(number), user)
-    return row_to_model(RecordUpdates, found(result.first, number))
+    return your_changes(
+        row_to_model(RecordUpdates, found(result.first, number)), orch.acting_user_name
+    )
 
 
 async def list_cases(

@@ -25,7 +25,7 @@ from flows.models import (
     Urgency,
 )
 from flows.orchestrator import Orchestrator, ScenarioResult
-from flows.records import found, record_lookup, row_to_model
+from flows.records import found, record_lookup, row_to_model, your_changes
 
 ACTIVE_FILTER: dict[ListFilter, str | None] = {"open": "true", "closed": "false", "all": None}
 
@@ -234,7 +234,9 @@ async def get_ticket_updates(
 ) -> RecordUpdates:
     """What changed last on one of the employee's tickets and its customer-visible comments."""
     result = await orch.run("ITSM.GetTicketUpdates", record_lookup(number), user)
-    return row_to_model(RecordUpdates, found(result.first, number))
+    return your_changes(
+        row_to_model(RecordUpdates, found(result.first, number)), orch.acting_user_name
+    )
 
 
 async def attach_file(

@@ -64,11 +64,18 @@ class Orchestrator:
     """Runs scenarios against one ServiceNow connection; shared by every system handler."""
 
     def __init__(
-        self, client: ServiceNowClient, templates: TemplateSet, cache: MetadataCache
+        self,
+        client: ServiceNowClient,
+        templates: TemplateSet,
+        cache: MetadataCache,
+        acting_user_name: str = "",
     ) -> None:
         self.client = client
         self.templates = templates
         self.cache = cache
+        # The ServiceNow account Snowdesk writes with (when known): a change it made was made
+        # for the employee whose record it is, so employees read "you", not "admin".
+        self.acting_user_name = acting_user_name
 
     @property
     def instance_url(self) -> str:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from flows.errors import RecordNotFound
+from flows.models import RecordUpdates
 from servicenow.client import DisplayValue, Page, Record, ServiceNowClient
 from servicenow.query import Query
 
@@ -117,3 +118,13 @@ def record_lookup(number: str | None) -> dict[str, str]:
     if _SYS_ID.match(number):
         return {"SysId": number}
     return {"Number": number.strip().upper()}
+
+
+YOU = "you, through Snowdesk"
+
+
+def your_changes(updates: RecordUpdates, acting_user_name: str) -> RecordUpdates:
+    """A change made with Snowdesk's own account was made for this employee: say "you"."""
+    if acting_user_name and updates.updated_by == acting_user_name:
+        return updates.model_copy(update={"updated_by": YOU})
+    return updates

@@ -112,6 +112,13 @@ async def test_a_comment_is_visible_in_updates_and_never_sent_twice(
     updates = await it.get_ticket_updates(orch, abel, ticket.number)
     assert [c.text for c in updates.comments] == ["Any news?"]
     assert updates.number == ticket.number and updates.updated_at is not None
+    # Snowdesk wrote it with its own account, for Abel: he reads "you", not "admin".
+    assert updates.updated_by == "you, through Snowdesk"
+
+
+async def test_a_change_by_an_agent_names_the_agent(orch: Orchestrator, abel: Employee):
+    updates = await it.get_ticket_updates(orch, abel, "INC0010006")
+    assert updates.updated_by == "itil.agent"
 
 
 async def test_updates_never_show_work_notes(orch: Orchestrator, abel: Employee):
