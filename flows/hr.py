@@ -21,9 +21,14 @@ from flows.models import (
     RecordUpdates,
 )
 from flows.orchestrator import Orchestrator
-from flows.records import found, record_lookup, row_to_model, your_changes
-
-ACTIVE_FILTER: dict[ListFilter, str | None] = {"open": "true", "closed": "false", "all": None}
+from flows.records import (
+    ACTIVE_FILTER,
+    found,
+    must_be_open,
+    record_lookup,
+    row_to_model,
+    your_changes,
+)
 
 
 def case_url(orch: Orchestrator, sys_id: str) -> str:
@@ -35,9 +40,7 @@ def _case(orch: Orchestrator, row: dict[str, Any]) -> HRCase:
     return row_to_model(HRCase, row, url=case_url(orch, row["sys_id"]))
 
 
-def _must_be_open(row: dict[str, Any]) -> None:
-    if not row.get("active", True):
-        raise NotAllowed(f"{row.get('number', 'the case')} is closed")
+_must_be_open = must_be_open("the case")
 
 
 async def get_hr_services(orch: Orchestrator, user: Employee) -> list[HRService]:

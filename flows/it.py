@@ -25,9 +25,14 @@ from flows.models import (
     Urgency,
 )
 from flows.orchestrator import Orchestrator, ScenarioResult
-from flows.records import found, record_lookup, row_to_model, your_changes
-
-ACTIVE_FILTER: dict[ListFilter, str | None] = {"open": "true", "closed": "false", "all": None}
+from flows.records import (
+    ACTIVE_FILTER,
+    found,
+    must_be_open,
+    record_lookup,
+    row_to_model,
+    your_changes,
+)
 
 
 def ticket_url(orch: Orchestrator, sys_id: str) -> str:
@@ -39,9 +44,7 @@ def _ticket(orch: Orchestrator, row: dict[str, Any]) -> Ticket:
     return row_to_model(Ticket, row, url=ticket_url(orch, row["sys_id"]))
 
 
-def _must_be_open(row: dict[str, Any]) -> None:
-    if not row.get("active", True):
-        raise NotAllowed(f"{row.get('number', 'the ticket')} is closed")
+_must_be_open = must_be_open("the ticket")
 
 
 def _list_scope(user: Employee) -> str:
@@ -200,29 +203,30 @@ async def add_comment(
     """Add a customer-visible comment to one of the employee's open tickets (once per key)."""
     if not text.strip():
         raise NotAllowed("a comment needs some text")
-    lookup = {"Number": number.strip().upper()}  # updates find tickets by number only
-    write = orch.run(
-        "ITSM.AddComment",
-        lookup | {"Comment": text},
-        user,
-        idempotency_key=idempotency_key,
-        guard=_must_be_open,
+    return await _update_open_ticket(
+        orch, user, "ITSM.AddComment", number, {"Comment": text}, idempotency_key
     )
-    ticket = await _with_files(orch, user, lookup, write)
-    await orch.cache.invalidate(_list_scope(user))
-    return ticket
 
 
 async def change_urgency(
     orch: Orchestrator, user: Employee, number: str, urgency: Urgency
 ) -> Ticket:
     """Change the urgency of one of the employee's open tickets (priority follows)."""
+    return await _update_open_ticket(orch, user, "ITSM.UpdateTicket", number, {"Urgency": urgency})
+
+
+async def _update_open_ticket(
+    orch: Orchestrator,
+    user: Employee,
+    scenario: str,
+    number: str,
+    values: dict[str, str],
+    idempotency_key: str | None = None,
+) -> Ticket:
+    """Write to one of the employee's open tickets; answer with it refreshed, files included."""
     lookup = {"Number": number.strip().upper()}  # updates find tickets by number only
     write = orch.run(
-        "ITSM.UpdateTicket",
-        lookup | {"Urgency": urgency},
-        user,
-        guard=_must_be_open,
+        scenario, lookup | values, user, idempotency_key=idempotency_key, guard=_must_be_open
     )
     ticket = await _with_files(orch, user, lookup, write)
     await orch.cache.invalidate(_list_scope(user))

@@ -7,14 +7,14 @@ only talk to the client, so a topic or handler never builds a request itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from flows.errors import RecordNotFound
-from flows.models import RecordUpdates
+from flows.errors import NotAllowed, RecordNotFound
+from flows.models import ListFilter, RecordUpdates
 from servicenow.client import DisplayValue, Page, Record, ServiceNowClient
 from servicenow.query import Query
 
@@ -128,3 +128,17 @@ def your_changes(updates: RecordUpdates, acting_user_name: str) -> RecordUpdates
     if acting_user_name and updates.updated_by == acting_user_name:
         return updates.model_copy(update={"updated_by": YOU})
     return updates
+
+
+# What "open", "closed" and "all" mean for the `active` filter of a list scenario.
+ACTIVE_FILTER: dict[ListFilter, str | None] = {"open": "true", "closed": "false", "all": None}
+
+
+def must_be_open(noun: str) -> Callable[[dict[str, Any]], None]:
+    """A guard that refuses to change a closed record, naming it ("the case", "the ticket")."""
+
+    def guard(row: dict[str, Any]) -> None:
+        if not row.get("active", True):
+            raise NotAllowed(f"{row.get('number', noun)} is closed")
+
+    return guard
