@@ -23,20 +23,22 @@ from bot import __version__
 from bot.config import BotFrameworkConfig, Settings
 from bot.handler import SnowdeskBot
 from bot.identity import resolve_employee
-from bot.logs import new_reference_id
 from bot.servicenow_setup import ServiceNowConnection, connect
 from bot.storage import close_storage, create_storage, describe_storage
 from dialogs.base import TopicDeps
 from dialogs.main import MainDialog
 from dialogs.recognizer import Recognizer
 from dialogs.topics import build_topics
+from flows.errors import new_reference_id
 from flows.models import Employee
+from flows.orchestrator import Orchestrator
 
 log = logging.getLogger(__name__)
 
 SETTINGS = web.AppKey("settings", Settings)
 SERVICENOW = web.AppKey("servicenow", ServiceNowConnection)
 STORAGE = web.AppKey("storage", Storage)
+BOT = web.AppKey("bot", SnowdeskBot)
 Connector = Callable[[Settings], Awaitable[ServiceNowConnection]]
 
 
@@ -52,26 +54,26 @@ def create_app(
     storage = storage or create_storage(settings.storage_url)
     conversation_state = ConversationState(storage)
     user_state = UserState(storage)
-    deps = TopicDeps(
-        settings=settings,
-        orchestrator=None,
-        current_employee=_employee_resolver(settings, conversation_state, lambda: deps),
-    )
     recognizer = recognizer or Recognizer.load(settings.triggers_dir, settings.ticket_prefix_list)
-    main_dialog = MainDialog(build_topics(deps), recognizer)
-    bot = SnowdeskBot(conversation_state, user_state, main_dialog)
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(BotFrameworkConfig(settings)))
     adapter.on_turn_error = _turn_error_handler(conversation_state)
+
+    def build_bot(connection: ServiceNowConnection) -> SnowdeskBot:
+        """Everything a turn needs, built once ServiceNow is connected: no late binding."""
+        resolver = _employee_resolver(settings, conversation_state, connection.orchestrator)
+        deps = TopicDeps(orchestrator=connection.orchestrator, current_employee=resolver)
+        main_dialog = MainDialog(build_topics(deps), recognizer)
+        return SnowdeskBot(conversation_state, user_state, main_dialog)
 
     app = web.Application(middlewares=[_plain_errors])
     app[SETTINGS] = settings
     app[STORAGE] = storage
     # The metadata cache (choice labels, HR services) lives in the bot's storage by default.
     connector = connect_servicenow or functools.partial(connect, storage=storage)
-    app.cleanup_ctx.append(_servicenow_context(deps, connector))
+    app.cleanup_ctx.append(_servicenow_context(connector, build_bot))
     if owns_storage:
         app.on_cleanup.append(_close_storage)
-    app.router.add_post("/api/messages", _messages_route(adapter, bot))
+    app.router.add_post("/api/messages", _messages_route(adapter))
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/privacy", _legal_page(PRIVACY))
     app.router.add_get("/terms", _legal_page(TERMS))
@@ -103,7 +105,7 @@ def _legal_page(text: str) -> Callable[[web.Request], Awaitable[web.Response]]:
 
 
 def _employee_resolver(
-    settings: Settings, conversation_state: ConversationState, get_deps: Callable[[], TopicDeps]
+    settings: Settings, conversation_state: ConversationState, orchestrator: Orchestrator
 ) -> Callable[[TurnContext], Awaitable[Employee]]:
     """Resolve the ServiceNow user once per conversation; the answer lives in conversation state."""
     employee_property = conversation_state.create_property("Employee")
@@ -112,7 +114,7 @@ def _employee_resolver(
         cached = await employee_property.get(context)
         if cached:
             return Employee.model_validate(cached)
-        employee = await resolve_employee(context, get_deps().orchestrator, settings)
+        employee = await resolve_employee(context, orchestrator, settings)
         await employee_property.set(context, employee.model_dump())
         return employee
 
@@ -120,12 +122,12 @@ def _employee_resolver(
 
 
 def _servicenow_context(
-    deps: TopicDeps, connect_servicenow: Connector
+    connect_servicenow: Connector, build_bot: Callable[[ServiceNowConnection], SnowdeskBot]
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def servicenow(app: web.Application) -> AsyncIterator[None]:
         connection = await connect_servicenow(app[SETTINGS])
         app[SERVICENOW] = connection
-        deps.orchestrator = connection.orchestrator
+        app[BOT] = build_bot(connection)
         log.info("servicenow.connected", extra={"backend": connection.backend_label})
         try:
             yield
@@ -136,7 +138,7 @@ def _servicenow_context(
 
 
 def _messages_route(
-    adapter: CloudAdapter, bot: SnowdeskBot
+    adapter: CloudAdapter,
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def messages(request: web.Request) -> web.StreamResponse:
         if "application/json" not in request.headers.get("Content-Type", ""):
@@ -148,7 +150,7 @@ def _messages_route(
         if not isinstance(body, dict) or not body.get("type"):
             raise web.HTTPBadRequest(text="An activity needs a type.")
         try:
-            response = await adapter.process(request, bot)
+            response = await adapter.process(request, request.app[BOT])
         except (PermissionError, jwt.PyJWTError) as error:
             raise web.HTTPUnauthorized(
                 text="The request's credentials were not accepted."

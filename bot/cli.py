@@ -14,10 +14,10 @@ from types import ModuleType
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("bot.serve", "run the bot (starts the embedded ServiceNow when none is configured)"),
-    "emulator": ("servicenow.emulator.cli", "run the embedded ServiceNow emulator on its own"),
+    "emulator": ("bot.emulator_cli", "run the embedded ServiceNow emulator on its own"),
     "manifest": ("bot.manifest", "build or validate the Teams app package"),
     "doctor": ("bot.doctor", "check the ServiceNow connection and template configurations"),
-    "recognize": ("dialogs.recognize_cli", "show how the bot understands a message"),
+    "recognize": ("bot.recognize_cli", "show how the bot understands a message"),
 }
 
 

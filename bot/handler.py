@@ -7,7 +7,6 @@ import logging
 from botbuilder.core import (
     ConversationState,
     InvokeResponse,
-    MessageFactory,
     TurnContext,
     UserState,
 )
@@ -16,7 +15,8 @@ from botbuilder.dialogs import Dialog, DialogExtensions
 from botbuilder.schema import ChannelAccount
 from msrest.serialization import Model
 
-from cards.common import to_attachment, welcome_card
+from cards.common import welcome_card
+from dialogs.base import send_card
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +78,7 @@ class SnowdeskBot(TeamsActivityHandler):
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
         for member in members_added:
             if member.id != bot_id:
-                card = welcome_card(member.name)
-                await turn_context.send_activity(MessageFactory.attachment(to_attachment(card)))
+                await send_card(turn_context, welcome_card(member.name))
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         # botbuilder 4.17.1's on_adaptive_card_invoke serialises its response twice under

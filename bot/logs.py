@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 import sys
 import time
 import traceback
@@ -11,11 +10,6 @@ from pathlib import Path
 from typing import Any
 
 _RESERVED = set(vars(logging.makeLogRecord({})))
-
-
-def new_reference_id() -> str:
-    """A short id a user can quote and an admin can grep for (e.g. `7f3a9c2e`)."""
-    return secrets.token_hex(4)
 
 
 class KeyValueFormatter(logging.Formatter):

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from botbuilder.schema import Attachment
 from microsoft_teams.cards import (
     AdaptiveCard,
     CardElement,
@@ -21,34 +20,10 @@ from microsoft_teams.cards import (
 )
 
 from flows.models import ListFilter
+from topics import CONTINUE_VERB, HELP, MENU, Topic
 
 CARD_VERSION: Final = "1.5"
-CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 
-# What the bot can do, in the order the help card shows it: (topic id, button title, one line).
-TOPIC_MENU: tuple[tuple[str, str, str], ...] = (
-    ("it.create_ticket", "Report an IT problem", "Open an IT ticket, e.g. “my laptop won't boot”."),
-    ("it.list_tickets", "My IT tickets", "See your open tickets and their state."),
-    ("it.ticket_updates", "IT ticket updates", "Hear what changed on a ticket."),
-    ("hr.create_case", "Ask HR", "Open an HR case, e.g. “my payslip is wrong”."),
-    ("hr.list_cases", "My HR cases", "See your HR cases."),
-    ("hr.case_updates", "HR case updates", "Hear what changed on an HR case."),
-)
-
-# A short title for every topic, for buttons that offer it.
-TOPIC_TITLES: dict[str, str] = {
-    "it.create_ticket": "Report an IT problem",
-    "it.ticket_status": "Ticket status",
-    "it.ticket_details": "Ticket details",
-    "it.list_tickets": "My IT tickets",
-    "it.update_ticket": "Update a ticket",
-    "it.ticket_updates": "IT ticket updates",
-    "hr.create_case": "Ask HR",
-    "hr.case_details": "HR case details",
-    "hr.case_updates": "HR case updates",
-    "hr.list_cases": "My HR cases",
-}
-CONTINUE_VERB = "router.continue"
 # The filters of the "my cases" / "my tickets" lists, in the order their buttons show them,
 # and the word each puts before "cases" / "tickets" ("all" needs none).
 FILTERS: tuple[ListFilter, ...] = ("open", "closed", "all")
@@ -58,6 +33,7 @@ FILTER_TITLES: dict[str, str] = {"open": "open", "closed": "closed", "all": ""}
 SHORT_DESCRIPTION_MAX = 160
 DESCRIPTION_MAX = 4000
 COMMENT_MAX = 4000
+ADD_COMMENT = "Add a comment"
 
 
 class Paged(Protocol):
@@ -80,11 +56,6 @@ def card_to_dict(card: AdaptiveCard) -> dict[str, Any]:
     data: dict[str, Any] = card.model_dump(by_alias=True, exclude_none=True, mode="json")
     data["$schema"] = "http://adaptivecards.io/schemas/adaptive-card.json"
     return data
-
-
-def to_attachment(card: AdaptiveCard) -> Attachment:
-    """Wrap a typed card as a Bot Framework attachment."""
-    return Attachment(content_type=CARD_CONTENT_TYPE, content=card_to_dict(card))
 
 
 def new_card(body: list[CardElement], actions: list[Any] | None = None) -> AdaptiveCard:
@@ -118,12 +89,26 @@ def text_input(
     )
 
 
-def form_buttons(submit_verb: str, cancel_verb: str, draft_key: str, retry: bool) -> list[Any]:
+def form_buttons(topic: Topic, draft_key: str, retry: bool) -> list[Any]:
     """Submit (Retry after a failure) and Cancel of a create form; both carry the draft's key."""
-    send = submit("Retry" if retry else "Submit", submit_verb, draft_key=draft_key)
-    cancel = submit("Cancel", cancel_verb, draft_key=draft_key)
+    send = submit("Retry" if retry else "Submit", topic.action("submit"), draft_key=draft_key)
+    cancel = submit("Cancel", topic.action("cancel"), draft_key=draft_key)
     cancel.associated_inputs = "none"  # cancelling must not trip the form's required fields
     return [send, cancel]
+
+
+def comment_form(number: str, verb: str, comment_key: str) -> AdaptiveCard:
+    """The one-field form that adds a customer-visible comment to a case or ticket."""
+    body: list[CardElement] = [
+        text_input(
+            "comment",
+            f"Your comment on {number}",
+            COMMENT_MAX,
+            required="Please write your comment.",
+            multiline=True,
+        )
+    ]
+    return new_card(body, [submit(ADD_COMMENT, verb, number=number, comment_key=comment_key)])
 
 
 def open_in_servicenow(url: str) -> list[OpenUrlAction]:
@@ -152,13 +137,13 @@ def paging_buttons(page: Paged, verb: str) -> list[SubmitAction]:
 
 def topic_buttons() -> list[SubmitAction]:
     """One button per topic of the menu; each starts its topic."""
-    return [submit(title, topic_id) for topic_id, title, _ in TOPIC_MENU]
+    return [submit(topic.title, topic.verb) for topic in MENU]
 
 
 def _menu_lines() -> list[CardElement]:
     return [
-        TextBlock(text=f"• **{title}**: {what}", wrap=True, spacing="None")
-        for _, title, what in TOPIC_MENU
+        TextBlock(text=f"• **{topic.title}**: {topic.menu}", wrap=True, spacing="None")
+        for topic in MENU
     ]
 
 
@@ -208,28 +193,22 @@ def format_when(dt: datetime | None, tz_name: str | None = None) -> str:
     return f"{moment.astimezone(zone):%d %b %Y, %H:%M}"
 
 
-def disambiguation_card(topic_ids: list[str], entities: dict[str, str], text: str) -> AdaptiveCard:
+def disambiguation_card(topics: list[Topic], entities: dict[str, str], text: str) -> AdaptiveCard:
     """“Did you mean …?”: a button per close topic, carrying what the user said, and an out."""
-    buttons = [
-        submit(TOPIC_TITLES[topic_id], topic_id, entities=entities, text=text)
-        for topic_id in topic_ids
-    ]
+    buttons = [submit(t.title, t.verb, entities=entities, text=text) for t in topics]
     body: list[CardElement] = [TextBlock(text="I'm not sure I got that. Did you mean…", wrap=True)]
-    return new_card(body, [*buttons, submit("Something else", "help")])
+    return new_card(body, [*buttons, submit("Something else", HELP.verb)])
 
 
 def switch_topic_card(
-    current_topic: str, new_topic: str, entities: dict[str, str], text: str
+    current: Topic, new: Topic, entities: dict[str, str], text: str
 ) -> AdaptiveCard:
     """Offer to leave the running topic for the one the user just asked for."""
-    question = (
-        f"We're in the middle of “{TOPIC_TITLES[current_topic]}”. "
-        f"Do you want to switch to “{TOPIC_TITLES[new_topic]}”?"
-    )
+    question = f"We're in the middle of “{current.title}”. Do you want to switch to “{new.title}”?"
     return new_card(
         [TextBlock(text=question, wrap=True)],
         [
-            submit(f"Switch to {TOPIC_TITLES[new_topic]}", new_topic, entities=entities, text=text),
+            submit(f"Switch to {new.title}", new.verb, entities=entities, text=text),
             submit("Keep going", CONTINUE_VERB),
         ],
     )

@@ -26,10 +26,11 @@ from microsoft_teams.cards import (
 )
 
 from cards.common import (
-    COMMENT_MAX,
+    ADD_COMMENT,
     DESCRIPTION_MAX,
     FILTER_TITLES,
     SHORT_DESCRIPTION_MAX,
+    comment_form,
     form_buttons,
     format_when,
     new_card,
@@ -39,19 +40,11 @@ from cards.common import (
     text_input,
 )
 from flows.models import CasePage, Comment, HRCase, HRService, RecordUpdates
+from topics import HR_CASE_DETAILS, HR_CASE_UPDATES, HR_CREATE_CASE, HR_LIST_CASES
 
 SUBJECT_MAX = SHORT_DESCRIPTION_MAX  # the subject is the case's short description
 
 COE_TABLE_PREFIX = "sn_hr_core_case_"
-
-CREATE_SUBMIT = "hr.create_case.submit"
-CREATE_CANCEL = "hr.create_case.cancel"
-DETAILS = "hr.case_details"
-COMMENT = "hr.case_details.comment"
-UPDATES = "hr.case_updates"
-LIST = "hr.list_cases"
-LIST_PAGE = "hr.list_cases.page"
-CREATE = "hr.create_case"
 
 
 def _title(text: str) -> TextBlock:
@@ -80,9 +73,10 @@ def service_choices(services: Sequence[HRService]) -> list[Choice]:
 
 
 def case_form_card(
+    *,
     services: Sequence[HRService],
     draft: dict[str, Any],
-    draft_key: str,
+    key: str,
     problems: Sequence[str] = (),
     retry: bool = False,
 ) -> AdaptiveCard:
@@ -118,10 +112,10 @@ def case_form_card(
             multiline=True,
         ),
     ]
-    return new_card(body, form_buttons(CREATE_SUBMIT, CREATE_CANCEL, draft_key, retry))
+    return new_card(body, form_buttons(HR_CREATE_CASE, key, retry))
 
 
-def case_card(case: HRCase, tz_name: str | None = None) -> AdaptiveCard:
+def case_card(case: HRCase, *, tz: str | None) -> AdaptiveCard:
     """The answer to a new case: number, service, state, opened; Updates and the portal link."""
     body: list[CardElement] = [_title(f"Your HR case {case.number} is open")]
     if case.subject:
@@ -132,49 +126,38 @@ def case_card(case: HRCase, tz_name: str | None = None) -> AdaptiveCard:
                 Fact(title="Number", value=case.number),
                 Fact(title="Service", value=case.service or "—"),
                 Fact(title="State", value=case.state or "—"),
-                Fact(title="Opened", value=format_when(case.opened_at, tz_name)),
+                Fact(title="Opened", value=format_when(case.opened_at, tz)),
             ]
         ),
         _subtle("HR will answer here and in the employee portal."),
     ]
-    actions: list[Any] = [submit("View updates", UPDATES, number=case.number)]
+    actions: list[Any] = [submit("Updates", HR_CASE_UPDATES.verb, number=case.number)]
     return new_card(body, actions + open_in_servicenow(case.url))
 
 
-def _comment_block(comment: Comment, tz_name: str | None) -> list[CardElement]:
+def _comment_block(comment: Comment, tz: str | None) -> list[CardElement]:
     return [
         TextBlock(text="Latest comment", weight="Bolder", wrap=True, spacing="Medium"),
         TextBlock(text=comment.text, wrap=True),
-        _subtle(f"{comment.author or 'HR'}, {format_when(comment.created_at, tz_name)}"),
+        _subtle(f"{comment.author or 'HR'}, {format_when(comment.created_at, tz)}"),
     ]
 
 
 def comment_action(case: HRCase, comment_key: str) -> ShowCardAction:
-    """ "Add a comment": a small inline form whose Send carries the case number and a key."""
-    form = AdaptiveCard(
-        body=[
-            text_input(
-                "comment",
-                "Your comment",
-                COMMENT_MAX,
-                required="Please type your comment.",
-                multiline=True,
-            )
-        ],
-        actions=[submit("Send", COMMENT, number=case.number, comment_key=comment_key)],
-    )
-    return ShowCardAction(title="Add a comment", card=form)
+    """ "Add a comment": the inline form whose button carries the case number and a key."""
+    form = comment_form(case.number, HR_CASE_DETAILS.action("comment"), comment_key)
+    return ShowCardAction(title=ADD_COMMENT, card=form)
 
 
-def case_details_card(case: HRCase, comment_key: str, tz_name: str | None = None) -> AdaptiveCard:
+def case_details_card(case: HRCase, *, comment_key: str, tz: str | None) -> AdaptiveCard:
     """Case details: facts, description, latest visible comment; Updates, Add a comment, portal."""
     facts = [
         Fact(title="Number", value=case.number),
         Fact(title="Service", value=case.service or "—"),
         Fact(title="State", value=case.state or "—"),
         Fact(title="Priority", value=case.priority or "—"),
-        Fact(title="Opened", value=format_when(case.opened_at, tz_name)),
-        Fact(title="Updated", value=format_when(case.updated_at, tz_name)),
+        Fact(title="Opened", value=format_when(case.opened_at, tz)),
+        Fact(title="Updated", value=format_when(case.updated_at, tz)),
         Fact(title="Assigned to", value=case.assigned_to or "Not assigned yet"),
     ]
     body: list[CardElement] = [_title(f"{case.number}: {case.subject or 'HR case'}")]
@@ -182,24 +165,24 @@ def case_details_card(case: HRCase, comment_key: str, tz_name: str | None = None
     if case.description:
         body.append(TextBlock(text=case.description, wrap=True, spacing="Medium"))
     if case.latest_comment is not None:
-        body += _comment_block(case.latest_comment, tz_name)
-    actions: list[Any] = [submit("Updates", UPDATES, number=case.number)]
-    if case.active:
-        actions.append(comment_action(case, comment_key))
+        body += _comment_block(case.latest_comment, tz)
+    # The same order as a ticket's: what the employee may do first, then Updates and the link.
+    actions: list[Any] = [comment_action(case, comment_key)] if case.active else []
+    actions.append(submit("Updates", HR_CASE_UPDATES.verb, number=case.number))
     return new_card(body, actions + open_in_servicenow(case.url))
 
 
-def _case_row(case: HRCase, tz_name: str | None) -> ColumnSet:
+def _case_row(case: HRCase, tz: str | None) -> ColumnSet:
     text = Column(
         width="stretch",
         items=[
             TextBlock(text=f"**{case.number}** {case.subject}", wrap=True),
-            _subtle(f"{case.state or '—'} · updated {format_when(case.updated_at, tz_name)}"),
+            _subtle(f"{case.state or '—'} · updated {format_when(case.updated_at, tz)}"),
         ],
     )
     button = Column(
         width="auto",
-        items=[ActionSet(actions=[submit("Details", DETAILS, number=case.number)])],
+        items=[ActionSet(actions=[submit("Details", HR_CASE_DETAILS.verb, number=case.number)])],
     )
     return ColumnSet(columns=[text, button], separator=True)
 
@@ -214,26 +197,26 @@ def _list_heading(page: CasePage) -> str:
 
 
 def _list_actions(page: CasePage) -> list[SubmitAction]:
-    actions = paging_buttons(page, LIST_PAGE)
+    actions = paging_buttons(page, HR_LIST_CASES.action("page"))
     if not page.items:
-        actions.insert(0, submit("Ask HR", CREATE))
+        actions.insert(0, submit(HR_CREATE_CASE.title, HR_CREATE_CASE.verb))
     return actions
 
 
-def case_list_card(page: CasePage, tz_name: str | None = None) -> AdaptiveCard:
+def case_list_card(page: CasePage, *, tz: str | None) -> AdaptiveCard:
     """One page of the user's cases; each row opens its details; paging and filter buttons."""
     body: list[CardElement] = [_title(_list_heading(page))]
     if page.items:
-        body.append(Container(items=[_case_row(case, tz_name) for case in page.items]))
+        body.append(Container(items=[_case_row(case, tz) for case in page.items]))
     else:
         body.append(TextBlock(text="Would you like to open one?", wrap=True))
-    body.append(_subtle(f"As of {format_when(page.as_of, tz_name)}"))
+    body.append(_subtle(f"As of {format_when(page.as_of, tz)}"))
     return new_card(body, list(_list_actions(page)))
 
 
-def case_updates_text(updates: RecordUpdates, tz_name: str | None = None) -> str:
+def case_updates_text(updates: RecordUpdates, *, tz: str | None) -> str:
     """Plain sentences: what changed last and when, then the latest customer-visible comments."""
-    when = format_when(updates.updated_at, tz_name)
+    when = format_when(updates.updated_at, tz)
     who = f" by {updates.updated_by}" if updates.updated_by else ""
     state = f" It is now {updates.state}." if updates.state else ""
     lines = [f"Your HR case {updates.number} was last updated on {when}{who}.{state}"]
@@ -243,7 +226,5 @@ def case_updates_text(updates: RecordUpdates, tz_name: str | None = None) -> str
     lines.append("Latest comments:" if len(updates.comments) > 1 else "Latest comment:")
     for comment in updates.comments[:3]:
         author = comment.author or "HR"
-        lines.append(
-            f"{author} wrote on {format_when(comment.created_at, tz_name)}: {comment.text}"
-        )
+        lines.append(f"{author} wrote on {format_when(comment.created_at, tz)}: {comment.text}")
     return "\n\n".join(lines)

@@ -24,10 +24,11 @@ from microsoft_teams.cards import (
 )
 
 from cards.common import (
-    COMMENT_MAX,
+    ADD_COMMENT,
     DESCRIPTION_MAX,
     FILTER_TITLES,
     SHORT_DESCRIPTION_MAX,
+    comment_form,
     form_buttons,
     format_when,
     new_card,
@@ -38,24 +39,17 @@ from cards.common import (
 )
 from flows.models import Choice as FieldChoice
 from flows.models import Comment, RecordUpdates, Ticket, TicketPage
+from topics import IT_CREATE_TICKET, IT_LIST_TICKETS, IT_TICKET_DETAILS, IT_TICKET_UPDATES
+from topics import IT_UPDATE_TICKET as UPDATE
 
 URGENCY_LABELS: dict[str, str] = {"high": "High", "medium": "Medium", "low": "Low"}
 
-CREATE_SUBMIT = "it.create_ticket.submit"
-CREATE_CANCEL = "it.create_ticket.cancel"
-DETAILS = "it.ticket_details"
-UPDATES = "it.ticket_updates"
-LIST_PAGE = "it.list_tickets.page"
-COMMENT = "it.update_ticket.comment"
-URGENCY = "it.update_ticket.urgency"
-ATTACH = "it.update_ticket.attach"
-
 
 def ticket_form_card(
+    *,
+    categories: Sequence[FieldChoice],
     draft: dict[str, Any],
     key: str,
-    categories: Sequence[FieldChoice],
-    *,
     problems: Sequence[str] = (),
     retry: bool = False,
     file_names: Sequence[str] = (),
@@ -81,7 +75,7 @@ def ticket_form_card(
         _urgency_input(str(draft.get("urgency") or "medium")),
         _category_input(categories, str(draft.get("category") or "")),
     ]
-    return new_card(body, form_buttons(CREATE_SUBMIT, CREATE_CANCEL, key, retry))
+    return new_card(body, form_buttons(IT_CREATE_TICKET, key, retry))
 
 
 def _form_notes(
@@ -153,21 +147,21 @@ def _heading(ticket: Ticket, lead: str = "") -> list[CardElement]:
     ]
 
 
-def ticket_card(ticket: Ticket, tz: str | None, notes: Sequence[str] = ()) -> AdaptiveCard:
+def ticket_card(ticket: Ticket, *, tz: str | None, notes: Sequence[str] = ()) -> AdaptiveCard:
     """The answer to a created ticket: its number and key facts, Details, a link to ServiceNow."""
     body: list[CardElement] = [
         *_heading(ticket, "I've opened "),
         _ticket_facts(ticket, tz, full=False),
         *(TextBlock(text=note, wrap=True, is_subtle=True) for note in notes),
     ]
-    actions: list[Any] = [submit("Details", DETAILS, number=ticket.number)]
+    actions: list[Any] = [submit("Details", IT_TICKET_DETAILS.verb, number=ticket.number)]
     return new_card(body, [*actions, *open_in_servicenow(ticket.url)])
 
 
-def ticket_details_card(ticket: Ticket, tz: str | None, key: str) -> AdaptiveCard:
+def ticket_details_card(ticket: Ticket, *, comment_key: str, tz: str | None) -> AdaptiveCard:
     """Everything an employee may see of a ticket, with the actions they may take on it.
 
-    `key` goes into the comment form so a double click adds one comment.
+    `comment_key` goes into the comment form so a double click adds one comment.
     """
     body: list[CardElement] = [*_heading(ticket), _ticket_facts(ticket, tz, full=True)]
     if ticket.description:
@@ -179,12 +173,13 @@ def ticket_details_card(ticket: Ticket, tz: str | None, key: str) -> AdaptiveCar
         body.append(_section("Attachments", names))
     actions: list[Any] = []
     if ticket.active:
+        comment = comment_form(ticket.number, UPDATE.action("comment"), comment_key)
         actions += [
-            ShowCardAction(title="Add comment", card=comment_form(ticket.number, key)),
+            ShowCardAction(title=ADD_COMMENT, card=comment),
             ShowCardAction(title="Change urgency", card=urgency_form(ticket)),
-            submit("Add attachment", ATTACH, number=ticket.number),
+            submit("Add attachment", UPDATE.action("attach"), number=ticket.number),
         ]
-    actions.append(submit("Updates", UPDATES, number=ticket.number))
+    actions.append(submit("Updates", IT_TICKET_UPDATES.verb, number=ticket.number))
     return new_card(body, [*actions, *open_in_servicenow(ticket.url)])
 
 
@@ -204,25 +199,13 @@ def _comment_text(comment: Comment, tz: str | None) -> str:
     )
 
 
-def comment_form(number: str, key: str) -> AdaptiveCard:
-    """A one-field form that adds a customer-visible comment to the ticket."""
-    body: list[CardElement] = [
-        text_input(
-            "comment",
-            f"Your comment on {number}",
-            COMMENT_MAX,
-            required="Please write your comment.",
-            multiline=True,
-        )
-    ]
-    return new_card(body, [submit("Add comment", COMMENT, number=number, comment_key=key)])
-
-
 def urgency_form(ticket: Ticket) -> AdaptiveCard:
     """A one-choice form that changes the ticket's urgency."""
     current = _urgency_name(ticket.urgency_value)
     body: list[CardElement] = [_urgency_input(current)]
-    return new_card(body, [submit("Change urgency", URGENCY, number=ticket.number)])
+    return new_card(
+        body, [submit("Change urgency", UPDATE.action("urgency"), number=ticket.number)]
+    )
 
 
 def _urgency_name(value: str) -> str:
@@ -240,7 +223,7 @@ def status_line(ticket: Ticket, tz: str | None) -> str:
     )
 
 
-def ticket_list_card(page: TicketPage, tz: str | None) -> AdaptiveCard:
+def ticket_list_card(page: TicketPage, *, tz: str | None) -> AdaptiveCard:
     """One page of the user's tickets: a row each (opens its details), paging and filter buttons."""
     which = FILTER_TITLES[page.filter]
     title = f"Your {which} tickets" if which else "All your tickets"
@@ -255,13 +238,13 @@ def ticket_list_card(page: TicketPage, tz: str | None) -> AdaptiveCard:
         ),
         *(_ticket_row(ticket, tz) for ticket in page.items),
     ]
-    return new_card(body, paging_buttons(page, LIST_PAGE))
+    return new_card(body, paging_buttons(page, IT_LIST_TICKETS.action("page")))
 
 
 def _ticket_row(ticket: Ticket, tz: str | None) -> ColumnSet:
     return ColumnSet(
         separator=True,
-        select_action=submit("Details", DETAILS, number=ticket.number),
+        select_action=submit("Details", IT_TICKET_DETAILS.verb, number=ticket.number),
         columns=[
             Column(
                 width="stretch",
@@ -286,7 +269,7 @@ def empty_list_text(filter_name: str) -> str:
     return f"You have no {which} IT tickets." if which else "You have no IT tickets yet."
 
 
-def updates_text(updates: RecordUpdates, tz: str | None, max_comments: int = 3) -> str:
+def ticket_updates_text(updates: RecordUpdates, *, tz: str | None, max_comments: int = 3) -> str:
     """A short text answer: what changed last and when, then the latest customer-visible comments."""
     who = f" by {updates.updated_by}" if updates.updated_by else ""
     lines = [

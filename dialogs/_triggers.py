@@ -12,22 +12,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-TOPICS: tuple[str, ...] = (
-    "hr.create_case",
-    "hr.case_details",
-    "hr.case_updates",
-    "hr.list_cases",
-    "it.create_ticket",
-    "it.ticket_details",
-    "it.ticket_status",
-    "it.list_tickets",
-    "it.update_ticket",
-    "it.ticket_updates",
-    "help",
-    "cancel",
-    "greeting",
-    "none",
-)
+from topics import TOPICS as DECLARED
+
+# One trigger file per declared topic (desk topics and the router's own).
+TOPICS: tuple[str, ...] = tuple(topic.id for topic in DECLARED)
 LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "es", "nl", "ja")
 BUILT_IN_DIR = Path(__file__).with_name("triggers")
 

@@ -19,10 +19,12 @@ from cards.common import FILTERS, message_card, submit
 from dialogs.base import TopicDialog, TopicOptions, send_card
 from flows.errors import RecordNotFound
 from flows.models import Employee, ListFilter
+from flows.orchestrator import Orchestrator
+from topics import Topic
 
 Result = TypeVar("Result")
 # A system handler that reads one of the user's records: (orchestrator, user, number or None).
-RecordReader = Callable[[Any, Employee, str | None], Awaitable[Result]]
+RecordReader = Callable[[Orchestrator, Employee, str | None], Awaitable[Result]]
 
 PAGE_SIZE = 5
 MAX_OFFSET = 10_000  # far beyond anyone's records; keeps a tampered button harmless
@@ -34,12 +36,15 @@ class Desk:
 
     not_found: str  # for a number that is missing or not the user's: the same words for both
     nothing_yet: str  # for someone with no records at all
-    create_title: str  # the button that offers to open the first one
-    create_verb: str
+    create: Topic  # the topic that opens the first one
+
+    def create_button(self) -> Any:
+        """The button that offers to open a record on this desk."""
+        return submit(self.create.title, self.create.verb)
 
     def nothing_yet_card(self) -> AdaptiveCard:
         """The answer to "my latest …" when there is none: say so and offer to open one."""
-        return message_card(self.nothing_yet, [submit(self.create_title, self.create_verb)])
+        return message_card(self.nothing_yet, [self.create_button()])
 
 
 class AnsweringTopic(TopicDialog):

@@ -13,15 +13,14 @@ from typing import Any, ClassVar
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import ComponentDialog, DialogContext, DialogTurnResult
-from botbuilder.schema import Activity, ActivityTypes
+from botbuilder.schema import Activity, ActivityTypes, Attachment
 from microsoft_teams.cards import AdaptiveCard
 
-from bot.config import Settings
-from bot.logs import new_reference_id
-from cards.common import to_attachment
-from flows.errors import NotAllowed, UnknownEmployee
+from cards.common import card_to_dict
+from flows.errors import NotAllowed, UnknownEmployee, failure_kind, is_outage, new_reference_id
 from flows.models import Employee
-from servicenow import errors as sn
+from flows.orchestrator import Orchestrator
+from topics import Topic
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +28,15 @@ UNKNOWN_EMPLOYEE = (
     "I couldn't find your ServiceNow profile, so an admin needs to link your account first."
 )
 
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 EmployeeResolver = Callable[[TurnContext], Awaitable[Employee]]
 
 
-@dataclass
+@dataclass(frozen=True)
 class TopicDeps:
-    """What topics need from the composition root (bot/app.py)."""
+    """What topics need from the composition root (bot/app.py), built once ServiceNow is up."""
 
-    settings: Settings
-    orchestrator: Any  # flows.orchestrator.Orchestrator; Any keeps dialogs free of its imports
+    orchestrator: Orchestrator
     current_employee: EmployeeResolver
 
 
@@ -70,15 +69,21 @@ class TopicOptions:
 
 
 class TopicDialog(ComponentDialog):
-    """Base of every topic. Subclasses set `topic_id` and the card verbs they answer while running."""
+    """Base of every topic. Subclasses set their declared `topic` (see `topics`) and the card
+    verbs they answer while running."""
 
-    topic_id: ClassVar[str]
+    topic: ClassVar[Topic]
     # Verbs of cards this topic sent and handles while it is running (e.g. "it.create_ticket.submit").
     continue_verbs: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, deps: TopicDeps) -> None:
         super().__init__(type(self).__name__)
         self.deps = deps
+
+    @property
+    def topic_id(self) -> str:
+        """The declared topic's id, e.g. `it.create_ticket`."""
+        return self.topic.id
 
     def handles(self, verb: str) -> bool:
         """True when a card action with this verb belongs to the running topic."""
@@ -114,7 +119,7 @@ class TopicDialog(ComponentDialog):
         activity = dc.context.activity
         log.warning(
             "topic.failed",
-            exc_info=not isinstance(error, sn.ServiceNowError),
+            exc_info=not is_outage(error),
             extra={
                 "topic": self.topic_id,
                 "ref": reference,
@@ -126,23 +131,28 @@ class TopicDialog(ComponentDialog):
         await dc.context.send_activity(failure_sentence(error, reference))
 
 
+_FAILURES = {
+    "unavailable": "ServiceNow isn't answering right now",
+    "busy": "ServiceNow is busy right now",
+    "refused": "ServiceNow refused my request, so an admin needs to check my access",
+    "bug": "something went wrong on my side",
+}
+
+
 def failure_sentence(error: Exception, reference: str) -> str:
     """One plain sentence for a failure, with the reference id the logs carry."""
-    match error:
-        case sn.Timeout() | sn.Unavailable() | sn.ServerError():
-            what = "ServiceNow isn't answering right now"
-        case sn.RateLimited():
-            what = "ServiceNow is busy right now"
-        case sn.Unauthorized() | sn.Forbidden():
-            what = "ServiceNow refused my request, so an admin needs to check my access"
-        case _:
-            what = "something went wrong on my side"
+    what = _FAILURES[failure_kind(error)]
     return f"Sorry, {what}. Please try again in a moment (reference {reference})."
 
 
 def user_zone(context: TurnContext) -> str | None:
     """The time zone the channel reports for the user (Teams: `localTimezone`), if any."""
     return context.activity.local_timezone or None
+
+
+def to_attachment(card: AdaptiveCard) -> Attachment:
+    """Wrap a typed card as a Bot Framework attachment (the one place cards meet botbuilder)."""
+    return Attachment(content_type=CARD_CONTENT_TYPE, content=card_to_dict(card))
 
 
 async def send_card(context: TurnContext, card: AdaptiveCard) -> None:

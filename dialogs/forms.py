@@ -14,14 +14,12 @@ import secrets
 from abc import abstractmethod
 from typing import Any, ClassVar
 
-from botbuilder.core import MessageFactory
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 from microsoft_teams.cards import AdaptiveCard
 from pydantic import BaseModel, BeforeValidator, ValidationError
 
-from cards.common import to_attachment
 from dialogs.actions import card_submit
-from dialogs.base import TopicDialog, TopicOptions
+from dialogs.base import TopicDialog, TopicOptions, send_card
 
 log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -62,18 +60,26 @@ def validation_messages(error: ValidationError) -> list[str]:
 class FormTopic(TopicDialog):
     """A topic that shows a form card and creates one record from it.
 
-    Subclasses define the verbs and four steps: the pre-filled draft, the card, the validation
-    model, and the create call with its answer card.
+    Subclasses define four steps: the pre-filled draft, the card, the validation model, and the
+    create call with its answer card; the verbs are the declared topic's `submit` and `cancel`.
     """
 
-    submit_verb: ClassVar[str]
-    cancel_verb: ClassVar[str]
     draft_model: ClassVar[type[BaseModel]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if hasattr(cls, "submit_verb"):
-            cls.continue_verbs = frozenset({cls.submit_verb, cls.cancel_verb})
+        if hasattr(cls, "topic"):
+            cls.continue_verbs = frozenset({cls.submit_verb(), cls.cancel_verb()})
+
+    @classmethod
+    def submit_verb(cls) -> str:
+        """The verb of the form's Submit (and Retry)."""
+        return cls.topic.action("submit")
+
+    @classmethod
+    def cancel_verb(cls) -> str:
+        """The verb of the form's Cancel."""
+        return cls.topic.action("cancel")
 
     @abstractmethod
     async def initial_draft(self, dc: DialogContext, options: TopicOptions) -> dict[str, Any]:
@@ -92,11 +98,11 @@ class FormTopic(TopicDialog):
     async def on_begin_dialog(self, inner_dc: DialogContext, options: object) -> DialogTurnResult:
         topic_options = TopicOptions.of(options)
         state = topic_state(inner_dc)
-        if topic_options.verb == self.cancel_verb:
+        if topic_options.verb == self.cancel_verb():
             # Cancel on a form whose topic already ended: say so rather than open a new form.
             await inner_dc.context.send_activity(CANCELLED)
             return await inner_dc.end_dialog()
-        if topic_options.verb == self.submit_verb and topic_options.data:
+        if topic_options.verb == self.submit_verb() and topic_options.data:
             # A Submit from a form whose topic already ended (double click, redelivery, restart).
             state[DRAFT_KEY] = str(topic_options.data.get(DRAFT_KEY) or _new_key())
             state[DRAFT] = topic_options.data
@@ -118,7 +124,7 @@ class FormTopic(TopicDialog):
                 "Please fill in the form above and press Submit, or say “cancel”."
             )
             return Dialog.end_of_turn
-        if submit.verb == self.cancel_verb:
+        if submit.verb == self.cancel_verb():
             await inner_dc.context.send_activity(CANCELLED)
             return await inner_dc.end_dialog()
         state[DRAFT] = {**state.get(DRAFT, {}), **submit.data}
@@ -137,7 +143,7 @@ class FormTopic(TopicDialog):
             await self.explain(dc, error)
             await self._offer_retry(dc, state)
             return Dialog.end_of_turn
-        await dc.context.send_activity(MessageFactory.attachment(to_attachment(card)))
+        await send_card(dc.context, card)
         return await dc.end_dialog()
 
     async def _offer_retry(self, dc: DialogContext, state: dict[str, Any]) -> None:
@@ -155,7 +161,7 @@ class FormTopic(TopicDialog):
         self, dc: DialogContext, state: dict[str, Any], problems: list[str], retry: bool
     ) -> None:
         card = await self.form_card(dc, state[DRAFT], state[DRAFT_KEY], problems, retry)
-        await dc.context.send_activity(MessageFactory.attachment(to_attachment(card)))
+        await send_card(dc.context, card)
 
 
 def topic_state(inner_dc: DialogContext) -> dict[str, Any]:

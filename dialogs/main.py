@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.dialogs import (
     ComponentDialog,
     Dialog,
@@ -16,16 +16,11 @@ from botbuilder.dialogs import (
     DialogTurnResult,
 )
 
-from cards.common import (
-    CONTINUE_VERB,
-    disambiguation_card,
-    help_card,
-    switch_topic_card,
-    to_attachment,
-)
+from cards.common import disambiguation_card, help_card, switch_topic_card
 from dialogs.actions import CardSubmit, card_submit
-from dialogs.base import TopicDialog, TopicOptions
+from dialogs.base import TopicDialog, TopicOptions, send_card
 from dialogs.recognizer import DISAMBIGUATION_THRESHOLD, Recognition, Recognizer
+from topics import BY_ID, CANCEL, CONTINUE_VERB, GREETING, HELP, NONE
 
 CANCELLED = "OK, I've stopped. Nothing was sent to ServiceNow."
 STARTING_OVER = "OK, let's start over."
@@ -106,21 +101,21 @@ class MainDialog(ComponentDialog):
     ) -> None:
         """Text while a topic runs: cancel, start over, help, switch, or the topic's own input."""
         context = dc.context
-        if recognition.topic == "cancel" and recognition.entities.get("restart"):
+        if recognition.topic == CANCEL.id and recognition.entities.get("restart"):
             await dc.cancel_all_dialogs()
             await context.send_activity(STARTING_OVER)
             await dc.begin_dialog(active.id, TopicOptions(entities={}).as_dict())
-        elif recognition.topic == "cancel":
+        elif recognition.topic == CANCEL.id:
             await dc.cancel_all_dialogs()
             await context.send_activity(CANCELLED)
-        elif recognition.topic == "help":
+        elif recognition.topic == HELP.id:
             await send_help(context, f"{HELP_IN_TOPIC} Here is what I can do:")
             await dc.reprompt_dialog()
         elif self._asks_for_another_topic(active, recognition):
             card = switch_topic_card(
-                active.topic_id, recognition.topic, dict(recognition.entities), options.text
+                active.topic, BY_ID[recognition.topic], dict(recognition.entities), options.text
             )
-            await context.send_activity(MessageFactory.attachment(to_attachment(card)))
+            await send_card(context, card)
         else:
             await dc.continue_dialog()
 
@@ -145,21 +140,22 @@ class MainDialog(ComponentDialog):
             for topic, score in recognition.alternatives
             if topic in self.topics and score >= ALTERNATIVE_FLOOR
         ]
-        card = disambiguation_card(close[:3], dict(recognition.entities), options.text)
-        await dc.context.send_activity(MessageFactory.attachment(to_attachment(card)))
+        topics = [BY_ID[topic_id] for topic_id in close[:3]]
+        card = disambiguation_card(topics, dict(recognition.entities), options.text)
+        await send_card(dc.context, card)
 
     async def _start(
         self, dc: DialogContext, topic_id: str, options: TopicOptions, unknown_message: str
     ) -> None:
         context = dc.context
-        if topic_id == "greeting":
+        if topic_id == GREETING.id:
             await send_help(context, "Hi! Here is what I can do for you:")
-        elif topic_id == "help":
+        elif topic_id == HELP.id:
             await send_help(context)
-        elif topic_id == "cancel":
+        elif topic_id == CANCEL.id:
             await dc.cancel_all_dialogs()
             await context.send_activity(NOTHING_TO_CANCEL)
-        elif topic_id == "none":
+        elif topic_id == NONE.id:
             await send_help(context, f"{OUT_OF_SCOPE} Here is what I can do:")
         elif topic_id in self.topics:
             await dc.cancel_all_dialogs()
@@ -176,4 +172,4 @@ class MainDialog(ComponentDialog):
 
 async def send_help(context: TurnContext, intro: str = "Here is what I can do for you:") -> None:
     """Send the help card (a button per topic)."""
-    await context.send_activity(MessageFactory.attachment(to_attachment(help_card(intro))))
+    await send_card(context, help_card(intro))

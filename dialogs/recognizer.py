@@ -22,6 +22,7 @@ from pathlib import Path
 from dialogs import _entities as ent
 from dialogs._text import NUMBER_TOKEN, Vocabulary, clean, features, fold
 from dialogs._triggers import Phrase, load_domains, load_phrases
+from topics import TOPICS, counterparts, of_kind
 
 NONE_TOPIC = "none"
 # Below this best similarity nothing is close enough: the message is out of scope.
@@ -36,22 +37,11 @@ NEAREST_WEIGHT = 0.6
 DESK_SWITCH_RATIO = 0.5
 # The router shows "Did you mean …?" when confidence is below this.
 DISAMBIGUATION_THRESHOLD = 0.45
-GENERAL_TOPICS = frozenset({"help", "cancel", "greeting", NONE_TOPIC})
-_COUNTERPART = {
-    "hr.create_case": "it.create_ticket",
-    "hr.case_details": "it.ticket_details",
-    "hr.case_updates": "it.ticket_updates",
-    "hr.list_cases": "it.list_tickets",
-    "it.create_ticket": "hr.create_case",
-    "it.ticket_details": "hr.case_details",
-    "it.ticket_status": "hr.case_details",
-    "it.list_tickets": "hr.list_cases",
-    "it.update_ticket": "hr.case_updates",
-    "it.ticket_updates": "hr.case_updates",
-}
-_LIST_TOPICS = frozenset({"hr.list_cases", "it.list_tickets"})
-_CREATE_TOPICS = frozenset({"hr.create_case", "it.create_ticket"})
-_URGENCY_TOPICS = _CREATE_TOPICS | {"it.update_ticket"}
+GENERAL_TOPICS = frozenset(t.id for t in TOPICS if not t.desk)
+_COUNTERPART = counterparts()
+_LIST_TOPICS = of_kind("list")
+_CREATE_TOPICS = of_kind("create")
+_URGENCY_TOPICS = of_kind("create", "update")
 # With a record number the user means that one record: not a new one, not a list.
 _MANY_RECORD_TOPICS = _CREATE_TOPICS | _LIST_TOPICS
 # "help with my laptop" is about the laptop; "cancel" stays cancel whatever it names.

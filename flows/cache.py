@@ -9,19 +9,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
-
-from botbuilder.core import Storage
+from typing import Any, Protocol
 
 PREFIX = "snowdesk/cache/"
 
 
+class KeyValueStore(Protocol):
+    """What the cache needs of a store: botbuilder's `Storage` read/write shape, nothing more."""
+
+    async def read(self, keys: list[str]) -> dict[str, Any]: ...
+
+    async def write(self, changes: dict[str, Any]) -> None: ...
+
+
 class MetadataCache:
-    """Key → JSON-able value with an expiry, stored through botbuilder's `Storage`."""
+    """Key → JSON-able value with an expiry, in any `KeyValueStore` (the bot's state storage)."""
 
     def __init__(
         self,
-        storage: Storage,
+        storage: KeyValueStore,
         ttl_seconds: float,
         clock: Callable[[], float] = time.time,
     ) -> None:

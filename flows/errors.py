@@ -1,11 +1,43 @@
 """Errors system handlers raise for topics to turn into one plain sentence each.
 
-Outages are not wrapped: `servicenow.errors.*` (Timeout, Unavailable, ...) pass through as they are.
+Outages are not wrapped: `servicenow.errors.*` (Timeout, Unavailable, ...) pass through as they
+are, and `failure_kind` sorts them for the layer above, which never imports the client's errors.
 """
 
 from __future__ import annotations
 
+import secrets
+from typing import Literal
+
+from servicenow import errors as sn
 from servicenow.errors import ConfigurationError
+
+# What a topic may catch around one ServiceNow call that it can survive (e.g. one attachment).
+ServiceFailure = sn.ServiceNowError
+FailureKind = Literal["unavailable", "busy", "refused", "bug"]
+
+
+def failure_kind(error: BaseException) -> FailureKind:
+    """How a failure reads to the user: ServiceNow away, busy, refusing us, or our own bug."""
+    match error:
+        case sn.Timeout() | sn.Unavailable() | sn.ServerError():
+            return "unavailable"
+        case sn.RateLimited():
+            return "busy"
+        case sn.Unauthorized() | sn.Forbidden():
+            return "refused"
+        case _:
+            return "bug"
+
+
+def is_outage(error: BaseException) -> bool:
+    """True for a ServiceNow failure (expected, logged without a trace), False for a bug."""
+    return isinstance(error, sn.ServiceNowError)
+
+
+def new_reference_id() -> str:
+    """A short id a user can quote and an admin can grep for (e.g. `7f3a9c2e`)."""
+    return secrets.token_hex(4)
 
 
 class FlowError(Exception):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dialogs.answering import AnsweringTopic, Desk
+from topics import HR_CREATE_CASE
 
 NOT_FOUND = "I can't find that HR case. Please check the number: I can only show cases you opened."
 NO_CASES = "You don't have any HR cases yet. Would you like to open one?"
-HR_DESK = Desk(
-    not_found=NOT_FOUND, nothing_yet=NO_CASES, create_title="Ask HR", create_verb="hr.create_case"
-)
+HR_DESK = Desk(not_found=NOT_FOUND, nothing_yet=NO_CASES, create=HR_CREATE_CASE)
 
 
 class HRTopic(AnsweringTopic):

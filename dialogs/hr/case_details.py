@@ -10,11 +10,13 @@ import secrets
 
 from botbuilder.dialogs import DialogContext
 
-from cards.hr import COMMENT, COMMENT_MAX, case_details_card
+from cards.common import COMMENT_MAX
+from cards.hr import case_details_card
 from dialogs.base import TopicOptions, plain, record_number, send_card, user_zone
 from dialogs.forms import clean_text, comment_key
 from dialogs.hr._common import HRTopic
 from flows import hr
+from topics import HR_CASE_DETAILS
 
 ASK_FOR_NUMBER = "Which HR case should I add the comment to? Please tell me its number."
 
@@ -22,10 +24,12 @@ ASK_FOR_NUMBER = "Which HR case should I add the comment to? Please tell me its 
 class CaseDetails(HRTopic):
     """Show one of the user's HR cases; add a comment to it from its card."""
 
-    topic_id = "hr.case_details"
+    topic = HR_CASE_DETAILS
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
-        if options.verb == COMMENT or (options.entities.get("comment") and record_number(options)):
+        if options.verb == HR_CASE_DETAILS.action("comment") or (
+            options.entities.get("comment") and record_number(options)
+        ):
             await self._add_comment(dc, options)
         else:
             await self._show(dc, record_number(options))
@@ -33,7 +37,7 @@ class CaseDetails(HRTopic):
 
     async def _show(self, dc: DialogContext, number: str | None) -> None:
         case = await self.read(dc, hr.get_case_details, number)
-        card = case_details_card(case, secrets.token_hex(8), user_zone(dc.context))
+        card = case_details_card(case, comment_key=secrets.token_hex(8), tz=user_zone(dc.context))
         await send_card(dc.context, card)
 
     async def _add_comment(self, dc: DialogContext, options: TopicOptions) -> None:
@@ -54,6 +58,5 @@ class CaseDetails(HRTopic):
         )
         case = await hr.add_case_comment(self.deps.orchestrator, user, number, text, key)
         await dc.context.send_activity(f"Thanks, I've added your comment to {case.number}.")
-        await send_card(
-            dc.context, case_details_card(case, secrets.token_hex(8), user_zone(dc.context))
-        )
+        card = case_details_card(case, comment_key=secrets.token_hex(8), tz=user_zone(dc.context))
+        await send_card(dc.context, card)

@@ -8,14 +8,15 @@ from cards.hr import case_updates_text
 from dialogs.base import TopicOptions, record_number, user_zone
 from dialogs.hr._common import HRTopic
 from flows import hr
+from topics import HR_CASE_UPDATES
 
 
 class CaseUpdates(HRTopic):
     """Tell the user, in plain sentences, what happened on their HR case (never work notes)."""
 
-    topic_id = "hr.case_updates"
+    topic = HR_CASE_UPDATES
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
         updates = await self.read(dc, hr.get_case_updates, record_number(options))
-        await dc.context.send_activity(case_updates_text(updates, user_zone(dc.context)))
+        await dc.context.send_activity(case_updates_text(updates, tz=user_zone(dc.context)))
         return True

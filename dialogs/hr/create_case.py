@@ -12,19 +12,13 @@ from botbuilder.dialogs import DialogContext
 from microsoft_teams.cards import AdaptiveCard
 from pydantic import BaseModel, ConfigDict
 
-from cards.hr import (
-    CREATE_CANCEL,
-    CREATE_SUBMIT,
-    DESCRIPTION_MAX,
-    SUBJECT_MAX,
-    case_card,
-    case_form_card,
-)
+from cards.hr import DESCRIPTION_MAX, SUBJECT_MAX, case_card, case_form_card
 from dialogs.base import TopicOptions, user_zone
 from dialogs.forms import FormTopic, checked_text, topic_state
 from dialogs.hr._services import suggest_service
 from flows import hr
 from flows.models import HRCaseDraft, HRService
+from topics import HR_CREATE_CASE
 
 SERVICES = "hr_services"
 SYS_ID_MAX = 64
@@ -43,9 +37,7 @@ class HRCaseForm(BaseModel):
 class CreateCase(FormTopic):
     """Open an HR case for the user, from one sentence and one Submit."""
 
-    topic_id = "hr.create_case"
-    submit_verb = CREATE_SUBMIT
-    cancel_verb = CREATE_CANCEL
+    topic = HR_CREATE_CASE
     draft_model = HRCaseForm
 
     async def initial_draft(self, dc: DialogContext, options: TopicOptions) -> dict[str, Any]:
@@ -62,13 +54,16 @@ class CreateCase(FormTopic):
     async def form_card(
         self, dc: DialogContext, draft: dict[str, Any], key: str, problems: list[str], retry: bool
     ) -> AdaptiveCard:
-        return case_form_card(await self._services(dc), draft, key, problems, retry)
+        services = await self._services(dc)
+        return case_form_card(
+            services=services, draft=draft, key=key, problems=problems, retry=retry
+        )
 
     async def create(self, dc: DialogContext, draft: BaseModel, key: str) -> AdaptiveCard:
         user = await self.employee(dc)
         case_draft = HRCaseDraft.model_validate(draft.model_dump())
         case = await hr.create_case(self.deps.orchestrator, user, case_draft, key)
-        return case_card(case, user_zone(dc.context))
+        return case_card(case, tz=user_zone(dc.context))
 
     async def _services(self, dc: DialogContext) -> list[HRService]:
         state = topic_state(dc)

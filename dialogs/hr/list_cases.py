@@ -9,12 +9,13 @@ from dialogs.answering import PAGE_SIZE, list_filter, list_offset
 from dialogs.base import TopicOptions, send_card, user_zone
 from dialogs.hr._common import HRTopic
 from flows import hr
+from topics import HR_LIST_CASES
 
 
 class ListCases(HRTopic):
     """One page of the user's HR cases; the card's buttons page and switch the filter."""
 
-    topic_id = "hr.list_cases"
+    topic = HR_LIST_CASES
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
         await self.show_typing(dc.context)
@@ -22,5 +23,5 @@ class ListCases(HRTopic):
         page = await hr.list_cases(
             self.deps.orchestrator, user, list_filter(options), list_offset(options), PAGE_SIZE
         )
-        await send_card(dc.context, case_list_card(page, user_zone(dc.context)))
+        await send_card(dc.context, case_list_card(page, tz=user_zone(dc.context)))
         return True

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from dialogs.answering import AnsweringTopic, Desk
+from topics import IT_CREATE_TICKET
 
 NOT_FOUND = "I can't find that ticket. Please check the number: I can only show tickets you opened."
 NO_TICKETS = "You don't have any IT tickets yet. Would you like to report a problem?"
-IT_DESK = Desk(
-    not_found=NOT_FOUND,
-    nothing_yet=NO_TICKETS,
-    create_title="Report an IT problem",
-    create_verb="it.create_ticket",
-)
+IT_DESK = Desk(not_found=NOT_FOUND, nothing_yet=NO_TICKETS, create=IT_CREATE_TICKET)
 
 
 class ItTopic(AnsweringTopic):

@@ -13,21 +13,15 @@ from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 from microsoft_teams.cards import AdaptiveCard
 from pydantic import BaseModel, field_validator
 
-from cards.it import (
-    CREATE_CANCEL,
-    CREATE_SUBMIT,
-    DESCRIPTION_MAX,
-    SHORT_DESCRIPTION_MAX,
-    ticket_card,
-    ticket_form_card,
-)
+from cards.it import DESCRIPTION_MAX, SHORT_DESCRIPTION_MAX, ticket_card, ticket_form_card
 from dialogs.attachments import FileContent, IncomingFile, download_all, files_in
 from dialogs.base import TopicOptions, user_zone
 from dialogs.forms import FormTopic, checked_text, topic_state
 from dialogs.it._categories import suggest_category
 from flows import it
+from flows.errors import ServiceFailure
 from flows.models import Employee, Ticket, TicketDraft, Urgency
-from servicenow.errors import ServiceNowError
+from topics import IT_CREATE_TICKET
 
 FILES = "files"
 ATTACHED = "attached"
@@ -57,9 +51,7 @@ class TicketForm(BaseModel):
 class CreateTicket(FormTopic):
     """Open an IT ticket from a pre-filled form, with any files the user sent meanwhile."""
 
-    topic_id = "it.create_ticket"
-    submit_verb = CREATE_SUBMIT
-    cancel_verb = CREATE_CANCEL
+    topic = IT_CREATE_TICKET
     draft_model = TicketForm
 
     async def initial_draft(self, dc: DialogContext, options: TopicOptions) -> dict[str, Any]:
@@ -89,7 +81,12 @@ class CreateTicket(FormTopic):
         categories = await it.get_categories(self.deps.orchestrator)
         names = [f["name"] for f in topic_state(dc).get(FILES, [])]
         return ticket_form_card(
-            draft, key, categories, problems=problems, retry=retry, file_names=names
+            categories=categories,
+            draft=draft,
+            key=key,
+            problems=problems,
+            retry=retry,
+            file_names=names,
         )
 
     async def create(self, dc: DialogContext, draft: BaseModel, key: str) -> AdaptiveCard:
@@ -97,7 +94,7 @@ class CreateTicket(FormTopic):
         ticket_draft = TicketDraft.model_validate(draft.model_dump())
         ticket = await it.create_ticket(self.deps.orchestrator, user, ticket_draft, key)
         notes = await self._attach_files(dc, user, ticket)
-        return ticket_card(ticket, user_zone(dc.context), notes)
+        return ticket_card(ticket, tz=user_zone(dc.context), notes=notes)
 
     def _keep_files(self, dc: DialogContext) -> bool:
         """Remember the files this activity carries; True when it carried any."""
@@ -127,7 +124,7 @@ class CreateTicket(FormTopic):
                     result.content_type,
                     result.data,
                 )
-            except ServiceNowError:
+            except ServiceFailure:
                 notes.append(
                     f"I couldn't attach {file.name}: please add it from the ticket's details."
                 )

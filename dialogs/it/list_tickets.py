@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from botbuilder.dialogs import DialogContext
 
-from cards.common import filter_buttons, message_card, submit
-from cards.it import LIST_PAGE, empty_list_text, ticket_list_card
+from cards.common import filter_buttons, message_card
+from cards.it import empty_list_text, ticket_list_card
 from dialogs.answering import PAGE_SIZE, list_filter, list_offset
 from dialogs.base import TopicOptions, send_card, user_zone
 from dialogs.it._common import ItTopic
 from flows import it
+from topics import IT_LIST_TICKETS
 
 
 class ListTickets(ItTopic):
     """One page of the user's IT tickets; the card's buttons page and switch the filter."""
 
-    topic_id = "it.list_tickets"
+    topic = IT_LIST_TICKETS
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
         await self.show_typing(dc.context)
@@ -25,11 +26,11 @@ class ListTickets(ItTopic):
             self.deps.orchestrator, user, which, list_offset(options), PAGE_SIZE
         )
         if page.items:
-            await send_card(dc.context, ticket_list_card(page, user_zone(dc.context)))
+            await send_card(dc.context, ticket_list_card(page, tz=user_zone(dc.context)))
             return True
         actions = [
-            submit(self.desk.create_title, self.desk.create_verb),
-            *filter_buttons(which, LIST_PAGE),
+            self.desk.create_button(),
+            *filter_buttons(which, IT_LIST_TICKETS.action("page")),
         ]
         await send_card(dc.context, message_card(empty_list_text(which), actions))
         return True

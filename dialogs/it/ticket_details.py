@@ -10,15 +10,18 @@ from cards.it import ticket_details_card
 from dialogs.base import TopicOptions, record_number, send_card, user_zone
 from dialogs.it._common import ItTopic
 from flows import it
+from topics import IT_TICKET_DETAILS
 
 
 class TicketDetails(ItTopic):
     """The details card of the named ticket (or the user's latest)."""
 
-    topic_id = "it.ticket_details"
+    topic = IT_TICKET_DETAILS
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
         ticket = await self.read(dc, it.get_ticket_details, record_number(options))
-        card = ticket_details_card(ticket, user_zone(dc.context), secrets.token_hex(8))
+        card = ticket_details_card(
+            ticket, comment_key=secrets.token_hex(8), tz=user_zone(dc.context)
+        )
         await send_card(dc.context, card)
         return True

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from botbuilder.dialogs import DialogContext
 
-from cards.it import updates_text
+from cards.it import ticket_updates_text
 from dialogs.base import TopicOptions, record_number, user_zone
 from dialogs.it._common import ItTopic
 from flows import it
+from topics import IT_TICKET_UPDATES
 
 
 class TicketUpdates(ItTopic):
     """A short text answer for the named ticket or the user's most recently updated one."""
 
-    topic_id = "it.ticket_updates"
+    topic = IT_TICKET_UPDATES
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
         updates = await self.read(dc, it.get_ticket_updates, record_number(options))
-        await dc.context.send_activity(updates_text(updates, user_zone(dc.context)))
+        await dc.context.send_activity(ticket_updates_text(updates, tz=user_zone(dc.context)))
         return True

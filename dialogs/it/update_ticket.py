@@ -12,13 +12,15 @@ from typing import cast, get_args
 
 from botbuilder.dialogs import DialogContext, DialogTurnResult
 
-from cards.it import ATTACH, COMMENT, COMMENT_MAX, URGENCY, ticket_details_card
+from cards.common import COMMENT_MAX
+from cards.it import ticket_details_card
 from dialogs.attachments import FileContent, IncomingFile, download_all, files_in
 from dialogs.base import TopicOptions, plain, record_number, send_card, user_zone
 from dialogs.forms import clean_text, comment_key, topic_state
 from dialogs.it._common import ItTopic
 from flows import it
 from flows.models import Ticket, Urgency
+from topics import IT_UPDATE_TICKET
 
 ASK_FOR_FILE = "Please send me the file to attach to {number}, or say “cancel”."
 WAITING = "waiting_for_file"
@@ -27,17 +29,17 @@ WAITING = "waiting_for_file"
 class UpdateTicket(ItTopic):
     """Change one of the user's tickets and show it again."""
 
-    topic_id = "it.update_ticket"
+    topic = IT_UPDATE_TICKET
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
         comment = plain(options.data, "comment") or options.entities.get("comment", "")
         urgency = plain(options.data, "urgency") or options.entities.get("urgency", "")
-        if options.verb == COMMENT or (comment and not options.verb):
+        if options.verb == IT_UPDATE_TICKET.action("comment") or (comment and not options.verb):
             return await self._comment(dc, options, comment)
-        if options.verb == URGENCY or (urgency and not options.verb):
+        if options.verb == IT_UPDATE_TICKET.action("urgency") or (urgency and not options.verb):
             return await self._urgency(dc, options, urgency)
         files = files_in(dc.context.activity)
-        if options.verb == ATTACH or files:
+        if options.verb == IT_UPDATE_TICKET.action("attach") or files:
             return await self._attach_or_ask(dc, options, files)
         await self._show(dc, await self._ticket(dc, options))
         return True
@@ -121,5 +123,7 @@ class UpdateTicket(ItTopic):
         return await self.read(dc, it.get_ticket_details, record_number(options))
 
     async def _show(self, dc: DialogContext, ticket: Ticket) -> None:
-        card = ticket_details_card(ticket, user_zone(dc.context), secrets.token_hex(8))
+        card = ticket_details_card(
+            ticket, comment_key=secrets.token_hex(8), tz=user_zone(dc.context)
+        )
         await send_card(dc.context, card)

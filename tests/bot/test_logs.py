@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 
-from bot.logs import KeyValueFormatter, new_reference_id
+from bot.logs import KeyValueFormatter
+from flows.errors import new_reference_id
 
 
 def _format(record: logging.LogRecord) -> str:

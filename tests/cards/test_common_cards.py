@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from cards.common import TOPIC_MENU, card_to_dict, help_card, message_card, submit, welcome_card
+from cards.common import card_to_dict, help_card, message_card, submit, welcome_card
 from tests.cards.schema import assert_valid_card, schema_problems
+from topics import MENU
 
 
 def test_welcome_card_greets_by_first_name_and_offers_every_topic() -> None:
     card = card_to_dict(welcome_card("Abel Tuter"))
     assert card["body"][0]["text"].startswith("Hi Abel!")
     verbs = [action["data"]["verb"] for action in card["actions"]]
-    assert verbs == [topic_id for topic_id, _, _ in TOPIC_MENU]
+    assert verbs == [topic.verb for topic in MENU]
 
 
 def test_every_common_card_is_valid_adaptive_card_1_5() -> None:

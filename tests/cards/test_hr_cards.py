@@ -69,7 +69,15 @@ def test_format_when_uses_the_users_zone_or_names_utc() -> None:
 
 def test_form_offers_services_grouped_by_coe_and_keeps_the_draft() -> None:
     draft = {"service_sys_id": "s-pay", "subject": "My payslip is wrong", "description": "x"}
-    card = card_to_dict(case_form_card(SERVICES, draft, "key1", ["Subject is too long."], True))
+    card = card_to_dict(
+        case_form_card(
+            services=SERVICES,
+            draft=draft,
+            key="key1",
+            problems=["Subject is too long."],
+            retry=True,
+        )
+    )
     assert_valid_card(card)
     choice_set = next(e for e in card["body"] if e["type"] == "Input.ChoiceSet")
     assert [c["title"] for c in choice_set["choices"]] == [
@@ -87,7 +95,7 @@ def test_form_offers_services_grouped_by_coe_and_keeps_the_draft() -> None:
 
 
 def test_empty_form_has_no_preselected_service() -> None:
-    card = card_to_dict(case_form_card(SERVICES, {}, "k"))
+    card = card_to_dict(case_form_card(services=SERVICES, draft={}, key="k"))
     assert_valid_card(card)
     choice_set = next(e for e in card["body"] if e["type"] == "Input.ChoiceSet")
     assert "value" not in choice_set
@@ -105,7 +113,7 @@ def test_coe_table_names_read_as_words_and_no_coe_means_the_name_alone() -> None
 
 
 def test_case_card_shows_number_service_state_opened_and_links() -> None:
-    card = card_to_dict(case_card(_case(), "Europe/Berlin"))
+    card = card_to_dict(case_card(_case(), tz="Europe/Berlin"))
     assert_valid_card(card)
     texts = _texts(card)
     assert {"HRC0001001", "Payslip question", "Ready", "12 Mar 2025, 14:05"} <= set(texts)
@@ -120,18 +128,20 @@ def test_case_card_shows_number_service_state_opened_and_links() -> None:
 
 def test_details_card_has_facts_comment_and_three_buttons() -> None:
     comment = Comment(author="Beth Anglin", created_at=OPENED, text="We are checking it.")
-    card = card_to_dict(case_details_card(_case(latest_comment=comment), "ck1", None))
+    card = card_to_dict(
+        case_details_card(_case(latest_comment=comment), comment_key="ck1", tz=None)
+    )
     assert_valid_card(card)
     facts = {f["title"]: f["value"] for f in card["body"][1]["facts"]}
     assert facts["Assigned to"] == "Not assigned yet"
     assert facts["Updated"] == "12 Mar 2025, 13:05 UTC"
     assert "We are checking it." in _texts(card)
     assert [a["title"] for a in card["actions"]] == [
-        "Updates",
         "Add a comment",
+        "Updates",
         "Open in ServiceNow",
     ]
-    send = card["actions"][1]["card"]["actions"][0]
+    send = card["actions"][0]["card"]["actions"][0]
     assert send["data"] == {
         "verb": "hr.case_details.comment",
         "number": "HRC0001001",
@@ -140,7 +150,7 @@ def test_details_card_has_facts_comment_and_three_buttons() -> None:
 
 
 def test_closed_case_offers_no_comment_and_no_link_without_url() -> None:
-    card = card_to_dict(case_details_card(_case(active=False, url=""), "k"))
+    card = card_to_dict(case_details_card(_case(active=False, url=""), comment_key="k", tz=None))
     assert_valid_card(card)
     assert [a["title"] for a in card["actions"]] == ["Updates"]
 
@@ -151,7 +161,7 @@ def _page(items: int, total: int, offset: int = 0, filter: ListFilter = "open") 
 
 
 def test_list_rows_open_details_and_paging_moves_by_five() -> None:
-    card = card_to_dict(case_list_card(_page(5, 12, offset=5)))
+    card = card_to_dict(case_list_card(_page(5, 12, offset=5), tz=None))
     assert_valid_card(card)
     assert card["body"][0]["text"] == "Your open HR cases: 6–10 of 12"
     rows = card["body"][1]["items"]
@@ -165,7 +175,7 @@ def test_list_rows_open_details_and_paging_moves_by_five() -> None:
 
 
 def test_empty_list_says_so_and_offers_to_create() -> None:
-    card = card_to_dict(case_list_card(_page(0, 0, filter="closed")))
+    card = card_to_dict(case_list_card(_page(0, 0, filter="closed"), tz=None))
     assert_valid_card(card)
     assert card["body"][0]["text"] == "You have no closed HR cases."
     assert _verbs(card)[0] == "hr.create_case"
@@ -180,9 +190,9 @@ def test_updates_text_says_what_changed_and_the_latest_comments() -> None:
         updated_by="Beth Anglin",
         comments=[Comment(author="Beth Anglin", created_at=OPENED, text="Fixed in April.")],
     )
-    text = case_updates_text(updates, "Europe/Berlin")
+    text = case_updates_text(updates, tz="Europe/Berlin")
     assert text.startswith("Your HR case HRC0001001 was last updated on 12 Mar 2025, 14:05")
     assert "It is now Awaiting Acceptance." in text
     assert "Beth Anglin wrote on 12 Mar 2025, 14:05: Fixed in April." in text
-    bare = case_updates_text(RecordUpdates(number="HRC1"), None)
+    bare = case_updates_text(RecordUpdates(number="HRC1"), tz=None)
     assert "no comments" in bare

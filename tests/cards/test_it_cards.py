@@ -59,23 +59,25 @@ def _verbs(card: dict[str, Any]) -> list[str]:
 def test_every_it_card_is_valid_adaptive_card_1_5() -> None:
     page = TicketPage(items=[_ticket(), _ticket("INC0010024")], total=7, as_of=WHEN)
     cards = [
-        it.ticket_form_card({}, "k1", CATEGORIES),
+        it.ticket_form_card(categories=CATEGORIES, draft={}, key="k1"),
         it.ticket_form_card(
-            {"short_description": "x", "urgency": "high", "category": "network"},
-            "k1",
-            CATEGORIES,
+            categories=CATEGORIES,
+            draft={"short_description": "x", "urgency": "high", "category": "network"},
+            key="k1",
             problems=["Please fill in short description."],
             retry=True,
             file_names=["screen.png"],
         ),
-        it.ticket_card(_ticket(), "Europe/Berlin", ["screen.png is attached."]),
-        it.ticket_card(_ticket(url=""), None),
-        it.ticket_details_card(_ticket(), None, "k2"),
+        it.ticket_card(_ticket(), tz="Europe/Berlin", notes=["screen.png is attached."]),
+        it.ticket_card(_ticket(url=""), tz=None),
+        it.ticket_details_card(_ticket(), comment_key="k2", tz=None),
         it.ticket_details_card(
-            _ticket(active=False, latest_comment=None, attachments=[], description=""), None, "k"
+            _ticket(active=False, latest_comment=None, attachments=[], description=""),
+            comment_key="k",
+            tz=None,
         ),
-        it.ticket_list_card(page, "Europe/Berlin"),
-        it.ticket_list_card(page.model_copy(update={"offset": 5}), None),
+        it.ticket_list_card(page, tz="Europe/Berlin"),
+        it.ticket_list_card(page.model_copy(update={"offset": 5}), tz=None),
     ]
     for card in cards:
         assert card.version == "1.5"
@@ -84,7 +86,7 @@ def test_every_it_card_is_valid_adaptive_card_1_5() -> None:
 
 def test_form_is_prefilled_and_its_submit_carries_the_draft_key() -> None:
     draft = {"short_description": "Laptop won't boot", "description": "urgent", "urgency": "high"}
-    card = card_to_dict(it.ticket_form_card(draft, "key-1", CATEGORIES))
+    card = card_to_dict(it.ticket_form_card(categories=CATEGORIES, draft=draft, key="key-1"))
     inputs = {item["id"]: item for item in card["body"] if "id" in item}
     assert inputs["short_description"]["value"] == "Laptop won't boot"
     assert inputs["urgency"]["value"] == "high"
@@ -95,7 +97,9 @@ def test_form_is_prefilled_and_its_submit_carries_the_draft_key() -> None:
 
 def test_form_shown_again_after_an_outage_offers_retry_and_names_pending_files() -> None:
     card = card_to_dict(
-        it.ticket_form_card({}, "k", CATEGORIES, retry=True, file_names=["log.txt"])
+        it.ticket_form_card(
+            categories=CATEGORIES, draft={}, key="k", retry=True, file_names=["log.txt"]
+        )
     )
     texts = _texts(card)
     assert card["actions"][0]["title"] == "Retry"
@@ -103,7 +107,7 @@ def test_form_shown_again_after_an_outage_offers_retry_and_names_pending_files()
 
 
 def test_created_ticket_card_shows_number_state_priority_urgency_category_opened_and_link() -> None:
-    card = card_to_dict(it.ticket_card(_ticket(), "Europe/Berlin"))
+    card = card_to_dict(it.ticket_card(_ticket(), tz="Europe/Berlin"))
     texts = _texts(card)
     for expected in ("INC0010023", "In Progress", "2 - High", "1 - High", "Hardware"):
         assert any(expected in text for text in texts), expected
@@ -116,14 +120,14 @@ def test_created_ticket_card_shows_number_state_priority_urgency_category_opened
 
 
 def test_details_card_shows_people_comment_attachments_and_its_actions() -> None:
-    card = card_to_dict(it.ticket_details_card(_ticket(), None, "key-9"))
+    card = card_to_dict(it.ticket_details_card(_ticket(), comment_key="key-9", tz=None))
     texts = _texts(card)
     for expected in ("Service Desk", "Beth Anglin", "Please reboot.", "- screen.png"):
         assert any(expected in text for text in texts), expected
     assert "12 Mar 2025, 13:05 UTC" in texts
     titles = [action["title"] for action in card["actions"]]
     assert titles == [
-        "Add comment",
+        "Add a comment",
         "Change urgency",
         "Add attachment",
         "Updates",
@@ -140,7 +144,9 @@ def test_details_card_shows_people_comment_attachments_and_its_actions() -> None
 
 
 def test_closed_ticket_details_offer_no_changes() -> None:
-    card = card_to_dict(it.ticket_details_card(_ticket(active=False, url=""), None, "k"))
+    card = card_to_dict(
+        it.ticket_details_card(_ticket(active=False, url=""), comment_key="k", tz=None)
+    )
     assert [action["title"] for action in card["actions"]] == ["Updates"]
 
 
@@ -148,7 +154,7 @@ def test_list_card_rows_open_details_and_paging_keeps_the_filter() -> None:
     page = TicketPage(
         items=[_ticket("INC0010031")], filter="closed", offset=5, total=11, as_of=WHEN
     )
-    card = card_to_dict(it.ticket_list_card(page, None))
+    card = card_to_dict(it.ticket_list_card(page, tz=None))
     assert card["body"][0]["text"] == "Your closed tickets"
     assert card["body"][1]["text"] == "6–6 of 11, as of 12 Mar 2025, 13:05 UTC"
     row = card["body"][2]
@@ -176,10 +182,10 @@ def test_updates_text_lists_latest_comments_newest_first_and_caps_them() -> None
     updates = RecordUpdates(
         number="INC0010023", state="On Hold", updated_at=WHEN, updated_by="beth", comments=comments
     )
-    text = it.updates_text(updates, None)
+    text = it.ticket_updates_text(updates, tz=None)
     assert text.startswith(
         "INC0010023 is **On Hold**; last changed 12 Mar 2025, 13:05 UTC by beth."
     )
     assert "comment 2" in text and "comment 3" not in text
-    empty = it.updates_text(RecordUpdates(number="INC0010023"), None)
+    empty = it.ticket_updates_text(RecordUpdates(number="INC0010023"), tz=None)
     assert "no comments" in empty

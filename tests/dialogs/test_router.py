@@ -16,7 +16,6 @@ from botbuilder.core.adapters import TestAdapter
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 from botbuilder.schema import Activity, ActivityTypes
 
-from bot.config import Settings
 from bot.handler import SnowdeskBot
 from dialogs.actions import card_submit
 from dialogs.base import TopicDeps, TopicDialog, TopicOptions
@@ -30,6 +29,7 @@ from dialogs.main import (
 from dialogs.recognizer import Recognition
 from flows.models import Employee
 from tests.cards.schema import assert_valid_card
+from topics import HR_CASE_DETAILS, IT_CREATE_TICKET
 
 
 class RecordingTopic(TopicDialog):
@@ -56,12 +56,12 @@ class RecordingTopic(TopicDialog):
 
 
 class CreateTicket(RecordingTopic):
-    topic_id = "it.create_ticket"
-    continue_verbs = frozenset({"it.create_ticket.submit"})
+    topic = IT_CREATE_TICKET
+    continue_verbs = frozenset({IT_CREATE_TICKET.action("submit")})
 
 
 class CaseDetails(RecordingTopic):
-    topic_id = "hr.case_details"
+    topic = HR_CASE_DETAILS
 
 
 @dataclass
@@ -101,7 +101,7 @@ def make_adapter() -> TestAdapter:
     async def nobody(context: TurnContext) -> Employee:
         return Employee(sys_id="0" * 32)
 
-    deps = TopicDeps(settings=Settings(_env_file=None), orchestrator=None, current_employee=nobody)  # type: ignore[call-arg]
+    deps = TopicDeps(orchestrator=None, current_employee=nobody)  # type: ignore[arg-type]
     router = MainDialog([CreateTicket(deps), CaseDetails(deps)], ScriptedRecognizer(SCRIPT))
     bot = SnowdeskBot(conversation_state, UserState(storage), router)
     return TestAdapter(bot.on_turn)

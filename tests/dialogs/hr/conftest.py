@@ -21,6 +21,7 @@ from dialogs.main import MainDialog
 from dialogs.recognizer import Recognizer
 from dialogs.topics import build_topics
 from flows.models import Employee
+from flows.orchestrator import Orchestrator
 from tests.desk import ONE_ATTEMPT, EmulatorAdmin, admin_client, desk_settings
 from tests.flows.conftest import loopback
 
@@ -99,13 +100,13 @@ def actions(card_json: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {action["title"]: action for action in card_json.get("actions", [])}
 
 
-def _employee_resolver(settings: Settings, deps: list[TopicDeps]) -> Any:
+def _employee_resolver(settings: Settings, orchestrator: Orchestrator) -> Any:
     known: dict[str, Employee] = {}
 
     async def current_employee(context: TurnContext) -> Employee:
         conversation = context.activity.conversation.id
         if conversation not in known:
-            known[conversation] = await resolve_employee(context, deps[0].orchestrator, settings)
+            known[conversation] = await resolve_employee(context, orchestrator, settings)
         return known[conversation]
 
     return current_employee
@@ -121,9 +122,8 @@ def recognizer() -> Recognizer:
 async def bed(recognizer: Recognizer) -> AsyncIterator[HRBed]:
     settings = desk_settings(ADMIN_PASSWORD)
     async with await connect(settings, transport=loopback(), policy=ONE_ATTEMPT) as connection:
-        holder: list[TopicDeps] = []
-        deps = TopicDeps(settings, connection.orchestrator, _employee_resolver(settings, holder))
-        holder.append(deps)
+        resolver = _employee_resolver(settings, connection.orchestrator)
+        deps = TopicDeps(orchestrator=connection.orchestrator, current_employee=resolver)
         storage = MemoryStorage()
         main = MainDialog(build_topics(deps), recognizer)
         bot = SnowdeskBot(ConversationState(storage), UserState(storage), main)

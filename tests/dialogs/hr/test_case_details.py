@@ -35,7 +35,7 @@ async def test_show_my_hr_case_opens_the_latest_one(bed: HRBed) -> None:
     facts = _facts(details)
     assert facts["Number"] == latest
     assert {"Service", "State", "Priority", "Opened", "Updated", "Assigned to"} <= set(facts)
-    assert list(actions(details)) == ["Updates", "Add a comment", "Open in ServiceNow"]
+    assert list(actions(details)) == ["Add a comment", "Updates", "Open in ServiceNow"]
     assert "Verified employee record." not in str(details)  # work notes never shown
 
 

@@ -18,7 +18,7 @@ async def test_any_news_answers_in_plain_sentences_without_work_notes(bed: HRBed
 
 
 async def test_view_updates_button_and_utc_named_without_a_zone(bed: HRBed) -> None:
-    """User presses "View updates" on a case card (no time zone known) → the updates of that case,
+    """User presses "Updates" on a case card (no time zone known) → the updates of that case,
     with times in UTC, named; the comment just added by an agent is there."""
     rows = await bed.emulator.cases("opened_for.user_name=abel.tuter^active=true")
     number = rows[0]["number"]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import httpx
 
-from servicenow.emulator import cli
+from bot import emulator_cli as cli
 
 Client = Callable[[str | None], httpx.AsyncClient]
 
