@@ -63,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     """Run every check and print one line each; 1 when any check failed."""
     configure_logging("ERROR")  # the report says it all; keep warnings off the terminal
-    settings = Settings()  # type: ignore[call-arg]  # fields come from the environment
+    settings = Settings()
     if args.templates_dir:
         settings = settings.model_copy(update={"templates_dir": args.templates_dir})
     checks = asyncio.run(run_checks(settings))

@@ -35,7 +35,7 @@ async def _serve(args: argparse.Namespace) -> None:
     from servicenow.emulator.faults import FaultSettings
     from servicenow.emulator.server import start_emulator
 
-    settings = Settings()  # type: ignore[call-arg]  # fields come from the environment
+    settings = Settings()
     configured_password = settings.emulator_admin_password
     faults = FaultSettings(
         latency_ms=args.latency_ms,

@@ -40,7 +40,7 @@ def main(args: argparse.Namespace) -> int:
     from dialogs._triggers import TriggerFileError
     from dialogs.recognizer import Recognizer
 
-    settings = Settings()  # type: ignore[call-arg]  # fields come from the environment
+    settings = Settings()
     if args.ticket_prefixes is not None:
         settings = settings.model_copy(update={"ticket_prefixes": args.ticket_prefixes})
     try:

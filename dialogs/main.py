@@ -7,6 +7,7 @@ card actions by their `verb`, typed text through the recogniser.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import (
@@ -19,7 +20,7 @@ from botbuilder.dialogs import (
 from cards.common import disambiguation_card, help_card, switch_topic_card
 from dialogs.actions import CardSubmit, card_submit
 from dialogs.base import TopicDialog, TopicOptions, send_card
-from dialogs.recognizer import DISAMBIGUATION_THRESHOLD, Recognition, Recognizer
+from dialogs.recognizer import DISAMBIGUATION_THRESHOLD, Recognition
 from topics import BY_ID, CANCEL, CONTINUE_VERB, GREETING, HELP, NONE
 
 CANCELLED = "OK, I've stopped. Nothing was sent to ServiceNow."
@@ -37,10 +38,18 @@ OUT_OF_SCOPE = "Sorry, that's not something I can do."
 UNKNOWN_ACTION = "That button belongs to something I can no longer continue."
 
 
+class Recognizes(Protocol):
+    """What the router needs of a recogniser: the local model, or any other that answers alike."""
+
+    def recognize(self, text: str | None) -> Recognition:
+        """Recognise one message."""
+        ...
+
+
 class MainDialog(ComponentDialog):
     """Routes each turn to a topic; the topics are its children."""
 
-    def __init__(self, topics: Sequence[TopicDialog], recognizer: Recognizer) -> None:
+    def __init__(self, topics: Sequence[TopicDialog], recognizer: Recognizes) -> None:
         super().__init__(MainDialog.__name__)
         self.recognizer = recognizer
         self.topics: dict[str, TopicDialog] = {}

@@ -22,7 +22,14 @@ from pathlib import Path
 from dialogs import _entities as ent
 from dialogs._text import NUMBER_TOKEN, Vocabulary, clean, features, fold
 from dialogs._triggers import Phrase, load_domains, load_phrases
-from topics import TOPICS, counterparts, of_kind
+from topics import (
+    HR_CASE_DETAILS,
+    IT_TICKET_DETAILS,
+    IT_UPDATE_TICKET,
+    TOPICS,
+    counterparts,
+    of_kind,
+)
 
 NONE_TOPIC = "none"
 # Below this best similarity nothing is close enough: the message is out of scope.
@@ -225,7 +232,7 @@ def _refused(ranking: list[tuple[str, float]]) -> Recognition:
 
 
 def _number_topic(number: ent.NumberMatch) -> str:
-    return "hr.case_details" if number.domain == "hr" else "it.ticket_details"
+    return HR_CASE_DETAILS.id if number.domain == "hr" else IT_TICKET_DETAILS.id
 
 
 def _mask_numbers(folded: str, matches: Sequence[ent.NumberMatch]) -> str:
@@ -266,7 +273,7 @@ def _entities(
         found["filter"] = ent.find_filter(folded)
     if topic in _URGENCY_TOPICS:
         found["urgency"] = ent.find_urgency(folded)
-    if topic == "it.update_ticket":
+    if topic == IT_UPDATE_TICKET.id:
         found["comment"] = ent.find_comment(text)
     if topic in _CREATE_TOPICS:
         found["description"] = ent.find_description(text)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, CookiePolicy
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -34,6 +34,7 @@ from servicenow.errors import (
 )
 from servicenow.query import Operator, Query
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 Record = dict[str, Any]
@@ -423,7 +424,7 @@ def _safe_id(sys_id: str) -> str:
     return sys_id
 
 
-def _result(response: httpx.Response, shape: type) -> Any:
+def _result(response: httpx.Response, shape: type[T]) -> T:
     try:
         body = response.json()
     except ValueError:

@@ -33,3 +33,36 @@ def servicenow_emulator() -> Iterator[Any]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         loop.close()
+
+
+# The rings a developer can run alone (`pytest -m unit` takes seconds). A test's ring follows
+# from where it lives; a test may also carry a marker of its own.
+_INTEGRATION = (
+    "tests/servicenow/emulator/",
+    "tests/flows/",
+    "tests/dialogs/hr/",
+    "tests/dialogs/it/",
+    "tests/bot/test_doctor.py",
+    "tests/bot/test_servicenow_setup.py",
+    "tests/bot/test_storage.py",
+    "tests/servicenow/test_client.py",
+    "tests/servicenow/test_auth.py",
+)
+_SLOW = ("tests/bot/test_serve.py",)
+_RINGS = ("unit", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test `unit`, `integration` or `e2e` (and `slow`) by where it lives."""
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        if path.startswith(_SLOW):
+            item.add_marker(pytest.mark.slow)
+        if any(item.get_closest_marker(ring) for ring in _RINGS):
+            continue
+        if path.startswith("tests/e2e/") or path.startswith(_SLOW):
+            item.add_marker(pytest.mark.e2e)
+        elif path.startswith(_INTEGRATION):
+            item.add_marker(pytest.mark.integration)
+        else:
+            item.add_marker(pytest.mark.unit)

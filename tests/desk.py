@@ -22,9 +22,7 @@ ONE_ATTEMPT = RetryPolicy(attempts=1)
 
 def desk_settings(admin_password: str) -> Settings:
     """Anonymous local mode, memory state, the embedded emulator with this admin password."""
-    return Settings(  # type: ignore[call-arg]
-        _env_file=None, storage_url="memory://", emulator_admin_password=admin_password
-    )
+    return Settings(_env_file=None, storage_url="memory://", emulator_admin_password=admin_password)
 
 
 @dataclass

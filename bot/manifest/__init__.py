@@ -35,7 +35,7 @@ def main(args: argparse.Namespace) -> int:
     """Run the chosen action; 0 when the package is good, 1 when there are problems."""
     from bot.config import Settings
 
-    settings = Settings()  # type: ignore[call-arg]  # fields come from the environment
+    settings = Settings()
     if args.action == "build":
         from bot.manifest.build import build_command
 

@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.manifest.checks import PLACEHOLDER, check_package
 from bot.manifest.package import MANIFEST, icon_names, load_package
 from bot.manifest.validate import bot_domain
+from topics import COMMANDS
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "manifest" / MANIFEST
 
@@ -70,6 +71,16 @@ def fill(value: Any, values: dict[str, str], unknown: set[str]) -> Any:
     return value
 
 
+def with_commands(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The personal command list, derived from the topic declarations (`topics.COMMANDS`)."""
+    commands = [{"title": t.command, "description": t.description} for t in COMMANDS]
+    for bot_entry in manifest.get("bots", []):
+        for command_list in bot_entry.get("commandLists", []):
+            if command_list.get("scopes") == ["personal"]:
+                command_list["commands"] = commands
+    return manifest
+
+
 def write_package(manifest: dict[str, Any], icon_dir: Path, out: Path) -> None:
     """The zip Teams accepts: manifest.json and the icons it names, all at the root."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -92,7 +103,9 @@ def build_command(settings: Settings, out: Path, template: Path | None) -> int:
         print("Set them in the environment or in .env, then run `snowdesk manifest build` again.")
         return 1
     unknown: set[str] = set()
-    manifest = fill(json.loads(template.read_text(encoding="utf-8")), values, unknown)
+    manifest = with_commands(
+        fill(json.loads(template.read_text(encoding="utf-8")), values, unknown)
+    )
     if unknown:
         for name in sorted(unknown):
             print(f"{name} is not set: {template} uses ${{{{{name}}}}}; set it in the environment")

@@ -12,7 +12,8 @@ from botbuilder.dialogs import DialogContext
 from microsoft_teams.cards import AdaptiveCard
 from pydantic import BaseModel, ConfigDict
 
-from cards.hr import DESCRIPTION_MAX, SUBJECT_MAX, case_card, case_form_card
+from cards.common import DESCRIPTION_MAX
+from cards.hr import SUBJECT_MAX, case_card, case_form_card
 from dialogs.base import TopicOptions, user_zone
 from dialogs.forms import FormTopic, checked_text, topic_state
 from dialogs.hr._services import suggest_service

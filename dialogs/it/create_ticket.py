@@ -13,7 +13,8 @@ from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 from microsoft_teams.cards import AdaptiveCard
 from pydantic import BaseModel, field_validator
 
-from cards.it import DESCRIPTION_MAX, SHORT_DESCRIPTION_MAX, ticket_card, ticket_form_card
+from cards.common import DESCRIPTION_MAX, SHORT_DESCRIPTION_MAX
+from cards.it import ticket_card, ticket_form_card
 from dialogs.attachments import FileContent, IncomingFile, download_all, files_in
 from dialogs.base import TopicOptions, user_zone
 from dialogs.forms import FormTopic, checked_text, topic_state

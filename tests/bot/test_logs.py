@@ -23,7 +23,7 @@ def test_a_failure_is_one_line_with_type_and_place_but_not_the_message() -> None
             __file__,
             1,
             "turn.error",
-            None,
+            (),
             sys.exc_info(),
             extra={"ref": "7f3a9c2e", "conversation_id": "a|livechat"},
         )

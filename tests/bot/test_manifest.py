@@ -28,16 +28,16 @@ from tests.helpers import shared_path
 APP_ID = "6f1b2c3d-4e5f-4789-abcd-ef0123456789"
 TEAMS_APP_ID = "0a1b2c3d-1111-4222-8333-944455556666"
 TOPICS = [
-    "Create HR case",
-    "My HR cases",
-    "HR case details",
-    "HR case updates",
     "Create IT ticket",
     "My IT tickets",
     "Ticket status",
     "Ticket details",
     "Update a ticket",
     "Ticket updates",
+    "Create HR case",
+    "My HR cases",
+    "HR case details",
+    "HR case updates",
     "Help",
 ]
 

@@ -92,7 +92,7 @@ async def test_unknown_keys_read_as_absent(storage: Storage) -> None:
 
 async def test_write_none_is_refused_and_empty_write_is_a_no_op(storage: Storage) -> None:
     with pytest.raises(Exception, match="Changes are required when writing"):
-        await storage.write(None)  # type: ignore[arg-type]
+        await storage.write(None)
     await storage.write({})
 
 
@@ -178,7 +178,7 @@ async def test_conflict_fails_the_whole_batch(strict_storage: Storage) -> None:
 
 async def test_read_without_keys_is_refused(strict_storage: Storage) -> None:
     with pytest.raises(ValueError, match="Keys are required when reading"):
-        await strict_storage.read(None)  # type: ignore[arg-type]
+        await strict_storage.read(None)
 
 
 async def test_two_turns_racing_on_one_conversation_do_not_overwrite(

@@ -12,7 +12,7 @@ from tests.e2e.harness import Conversation, card_of, running_bot, texts_of
 
 def local_settings(**overrides: Any) -> Settings:
     """Anonymous local mode, memory state, embedded ServiceNow: what a tester runs."""
-    return Settings(_env_file=None, storage_url="memory://", **overrides)  # type: ignore[call-arg]
+    return Settings(_env_file=None, storage_url="memory://", **overrides)
 
 
 @pytest.fixture

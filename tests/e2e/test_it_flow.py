@@ -12,7 +12,7 @@ async def test_create_list_details_comment_updates() -> None:
     """User: "My laptop won't boot, it's urgent" → pre-filled form; Submit → "I've opened INC…";
     "show my tickets" → the new ticket listed; its row → details; Add comment "Tried safe mode" →
     thanks + refreshed details; "any updates on INC…?" → state and the comment."""
-    settings = Settings(_env_file=None, storage_url="memory://")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, storage_url="memory://")
     async with running_bot(settings) as chat:
         form = card_of((await chat.say("My laptop won't boot, it's urgent"))[-1])
         created = card_of((await chat.press(form_submit(form)))[-1])

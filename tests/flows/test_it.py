@@ -78,7 +78,7 @@ async def test_list_pages_are_counted_cached_and_invalidated_by_own_creates(
     assert len(page.items) == 2 and page.total >= 2 and page.has_next
     assert all(t.url for t in page.items)
     updated = [t.updated_at for t in page.items]
-    assert updated == sorted(updated, reverse=True)
+    assert updated == sorted(updated, reverse=True)  # type: ignore[type-var]
 
     await emulator.clear_requests()
     cached = await it.list_tickets(orch, abel, "all", offset=0, page_size=2)

@@ -9,7 +9,9 @@ from tests.dialogs.hr.conftest import HRBed, actions, card
 
 
 def _rows(page: dict[str, Any]) -> list[dict[str, Any]]:
-    container = next((e for e in page["body"] if e["type"] == "Container"), {"items": []})
+    container: dict[str, Any] = next(
+        (e for e in page["body"] if e["type"] == "Container"), {"items": []}
+    )
     return [row["columns"][1]["items"][0]["actions"][0]["data"] for row in container["items"]]
 
 
