@@ -12,27 +12,24 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from html.parser import HTMLParser
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from flows.cache import MetadataCache
 from flows.errors import RecordNotFound, TemplateError
-from flows.models import Comment, Employee
-from flows.records import RecordSpec, create_record, get_record, list_records, update_record
+from flows.models import Employee
 from flows.templates import (
     FIELD_RE,
     PLACEHOLDER_RE,
     FilterCriterion,
-    OutputField,
     Template,
     TemplateSet,
 )
-from servicenow.client import Record, ServiceNowClient
+from flows.values import map_row, plain_part
+from servicenow.client import DisplayValue, Record, ServiceNowClient
 from servicenow.query import Operator, Query
 
 log = logging.getLogger(__name__)
@@ -41,10 +38,17 @@ log = logging.getLogger(__name__)
 USER_VARIABLES = frozenset({"UserSysId", "UserEmail", "UserName", "UserDepartmentSysId"})
 JOURNAL_FIELDS = frozenset({"comments", "work_notes"})
 IDEMPOTENCY_TTL_S = 24 * 3600
-_JOURNAL_HEADER = re.compile(
-    r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) - (.+?) \((Additional comments|Work notes)\)\s*$"
-)
 Guard = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class RecordSpec:
+    """Which table, which fields and in which shape (display values, reference links)."""
+
+    table: str
+    fields: tuple[str, ...]
+    display_value: DisplayValue = False
+    exclude_reference_link: bool = True
 
 
 class ScenarioResult(BaseModel):
@@ -125,12 +129,31 @@ class Orchestrator:
         query = build_query(template, variables)
         page_size = limit or template.limit or 100
         if page_size == 1 and not count and not offset:
-            record = await get_record(self.client, spec, query)
+            record = await self._get(spec, query)
             return self._result(template, [record] if record else [])
-        page = await list_records(
-            self.client, spec, query, page_size, offset or template.offset, count
+        page = await self.client.list(
+            spec.table,
+            query,
+            spec.fields,
+            limit=page_size,
+            offset=offset or template.offset,
+            display_value=spec.display_value,
+            exclude_reference_link=spec.exclude_reference_link,
+            count=count,
         )
         return self._result(template, page.rows, page.total)
+
+    async def _get(self, spec: RecordSpec, query: Query) -> Record | None:
+        """Common Get Record: the first record matching `query` (in its order), or None."""
+        page = await self.client.list(
+            spec.table,
+            query,
+            spec.fields,
+            limit=1,
+            display_value=spec.display_value,
+            exclude_reference_link=spec.exclude_reference_link,
+        )
+        return page.rows[0] if page.rows else None
 
     async def _create(
         self,
@@ -143,8 +166,14 @@ class Orchestrator:
         correlation = template.correlation_field
         if correlation and idempotency_key:
             values[correlation] = correlation_id(template, user, idempotency_key)
-        return await create_record(
-            self.client, _spec(template), values, correlation if idempotency_key else None
+        spec = _spec(template)
+        return await self.client.create(
+            spec.table,
+            values,
+            spec.fields,
+            display_value=spec.display_value,
+            exclude_reference_link=spec.exclude_reference_link,
+            correlation_field=correlation if idempotency_key else None,
         )
 
     async def _update(
@@ -157,15 +186,21 @@ class Orchestrator:
             spec.display_value,
             spec.exclude_reference_link,
         )
-        found = await get_record(self.client, found_spec, build_query(template, variables))
+        found = await self._get(found_spec, build_query(template, variables))
         if found is None:
             raise RecordNotFound(variables.get("Number"))
         if guard is not None:
             guard(map_row(template, found))
         values = build_values(template, variables)
         journal = [name for name in values if name in JOURNAL_FIELDS]
-        return await update_record(
-            self.client, spec, _plain(found["sys_id"], "value"), values, journal
+        return await self.client.update(
+            spec.table,
+            plain_part(found["sys_id"], "value"),
+            values,
+            spec.fields,
+            display_value=spec.display_value,
+            exclude_reference_link=spec.exclude_reference_link,
+            journal_fields=journal,
         )
 
     def _result(
@@ -283,110 +318,3 @@ def _idempotency_key(template: Template, user: Employee | None, key: str) -> str
 
 def _owner(user: Employee | None) -> str:
     return user.sys_id if user else "-"
-
-
-def map_row(template: Template, row: Record) -> dict[str, Any]:
-    """A raw Table API row → {snake_case(OutputName): typed value}."""
-    return {
-        snake_case(item.output_name): convert(item, row.get(item.field_name, ""))
-        for item in template.output_field_mapping
-    }
-
-
-def convert(item: OutputField, raw: Any) -> Any:
-    """One field's value, picking the display or stored part and converting its type."""
-    text = _plain(raw, item.part)
-    if item.type == "datetime":
-        return parse_datetime(text)
-    if item.type == "boolean":
-        return text.lower() == "true"
-    if item.type == "integer":
-        return int(text) if text.lstrip("-").isdigit() else None
-    if item.type == "journal":
-        return [c.model_dump() for c in parse_journal(text)]
-    if item.type == "html":
-        return html_to_text(text)
-    return text
-
-
-class _TextOnly(HTMLParser):
-    """Collects the text of an HTML fragment; block ends become line breaks."""
-
-    BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4"})
-
-    HIDDEN = frozenset({"script", "style"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.hidden = 0
-
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            self.parts.append(data)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.hidden += tag in self.HIDDEN
-        if tag == "br":
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        self.hidden -= tag in self.HIDDEN and self.hidden > 0
-        if tag in self.BLOCKS:
-            self.parts.append("\n")
-
-
-def html_to_text(text: str) -> str:
-    """Rich text (HR case descriptions are HTML) as the plain text a chat shows."""
-    if "<" not in text and "&" not in text:
-        return text
-    parser = _TextOnly()
-    parser.feed(text)
-    parser.close()
-    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
-    return "\n".join(line for line in lines if line)
-
-
-def _plain(raw: Any, part: str) -> str:
-    if isinstance(raw, dict):
-        key = "display_value" if part == "display" else "value"
-        raw = raw.get(key, raw.get("value", raw.get("display_value", "")))
-    return "" if raw is None else str(raw)
-
-
-def parse_datetime(text: str) -> datetime | None:
-    """`YYYY-MM-DD HH:MM:SS` (UTC in value mode) → an aware datetime; empty → None."""
-    if not text:
-        return None
-    try:
-        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
-    except ValueError:
-        return None
-
-
-def parse_journal(text: str) -> list[Comment]:
-    """Customer-visible entries of a rendered journal field, newest first; work notes dropped.
-
-    Headers read `<time> - <author> (Additional comments)`; the time is taken as UTC (the
-    integration user's time zone should be UTC, which `snowdesk doctor` reports).
-    """
-    entries: list[Comment] = []
-    header: re.Match[str] | None = None
-    lines: list[str] = []
-    for line in [*text.splitlines(), "0000-00-00 00:00:00 - end (Work notes)"]:
-        match = _JOURNAL_HEADER.match(line)
-        if match is None:
-            lines.append(line)
-            continue
-        if header is not None and header.group(3) == "Additional comments":
-            created = parse_datetime(header.group(1))
-            if created is not None:
-                body = "\n".join(lines).strip()
-                entries.append(Comment(author=header.group(2), created_at=created, text=body))
-        header, lines = match, []
-    return entries
-
-
-def snake_case(name: str) -> str:
-    """`StateValue` → `state_value`, `SysId` → `sys_id`, `already_snake` unchanged."""
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()

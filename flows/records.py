@@ -1,98 +1,24 @@
-"""Common Create / Get / List / Update Record: one Table API round trip each.
+"""What the HR and IT system handlers share about records: finding one by number, mapping a
+row to its result model, "you" for changes made through Snowdesk, the open/closed filter and
+the guard against changing a closed record.
 
-The orchestrator resolves a template into a `RecordSpec` and a query or values; these functions
-only talk to the client, so a topic or handler never builds a request itself.
+The common Create / Get / List / Update Record operations themselves are the orchestrator's
+(`flows/orchestrator.py`): one Table API round trip each, from a template.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from flows.errors import NotAllowed, RecordNotFound
 from flows.models import ListFilter, RecordUpdates
-from servicenow.client import DisplayValue, Page, Record, ServiceNowClient
-from servicenow.query import Query
 
 M = TypeVar("M", bound=BaseModel)
 _SYS_ID = re.compile(r"^[0-9a-f]{32}$")
-
-
-@dataclass(frozen=True)
-class RecordSpec:
-    """Which table, which fields and in which shape (display values, reference links)."""
-
-    table: str
-    fields: tuple[str, ...]
-    display_value: DisplayValue = False
-    exclude_reference_link: bool = True
-
-
-async def get_record(client: ServiceNowClient, spec: RecordSpec, query: Query) -> Record | None:
-    """The first record matching `query` (in its order), or None."""
-    page = await list_records(client, spec, query, limit=1)
-    return page.rows[0] if page.rows else None
-
-
-async def list_records(
-    client: ServiceNowClient,
-    spec: RecordSpec,
-    query: Query,
-    limit: int,
-    offset: int = 0,
-    count: bool = False,
-) -> Page:
-    """One page of records matching `query`; `count` asks ServiceNow for the total."""
-    return await client.list(
-        spec.table,
-        query,
-        spec.fields,
-        limit=limit,
-        offset=offset,
-        display_value=spec.display_value,
-        exclude_reference_link=spec.exclude_reference_link,
-        count=count,
-    )
-
-
-async def create_record(
-    client: ServiceNowClient,
-    spec: RecordSpec,
-    values: Mapping[str, str],
-    correlation_field: str | None = None,
-) -> Record:
-    """Insert one record; with a correlation field it is never created twice."""
-    return await client.create(
-        spec.table,
-        values,
-        spec.fields,
-        display_value=spec.display_value,
-        exclude_reference_link=spec.exclude_reference_link,
-        correlation_field=correlation_field,
-    )
-
-
-async def update_record(
-    client: ServiceNowClient,
-    spec: RecordSpec,
-    sys_id: str,
-    values: Mapping[str, str],
-    journal_fields: Sequence[str] = (),
-) -> Record:
-    """Change one record; journal appends (`comments`) are never written twice."""
-    return await client.update(
-        spec.table,
-        sys_id,
-        values,
-        spec.fields,
-        display_value=spec.display_value,
-        exclude_reference_link=spec.exclude_reference_link,
-        journal_fields=journal_fields,
-    )
 
 
 def row_to_model(model: type[M], row: Mapping[str, Any], **extra: Any) -> M:

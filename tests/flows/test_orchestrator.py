@@ -8,16 +8,9 @@ import pytest
 
 from flows.errors import TemplateError
 from flows.models import Employee
-from flows.orchestrator import (
-    Orchestrator,
-    build_query,
-    build_values,
-    html_to_text,
-    map_row,
-    parse_journal,
-    snake_case,
-)
+from flows.orchestrator import Orchestrator, build_query, build_values
 from flows.templates import load_templates, parse_template
+from flows.values import html_to_text, map_row, parse_journal, snake_case
 from servicenow.errors import UnsafeQueryValue
 from tests.flows.conftest import Emulator
 
