@@ -23,7 +23,9 @@ from flows.models import (
 from flows.orchestrator import Orchestrator
 from flows.records import (
     ACTIVE_FILTER,
+    cached_page,
     found,
+    list_scope,
     must_be_open,
     record_lookup,
     row_to_model,
@@ -84,6 +86,7 @@ async def create_case(
         "SubjectPersonSysId": user.sys_id,
     }
     result = await orch.run("HRSD.CreateCase", variables, user, idempotency_key=idempotency_key)
+    await orch.cache.invalidate(_list_scope(user))
     return _case(orch, found(result.first, None))
 
 
@@ -108,20 +111,29 @@ async def list_cases(
     offset: int = 0,
     page_size: int = 5,
 ) -> CasePage:
-    """A page of the employee's HR cases, most recently updated first, with the total."""
-    active = ACTIVE_FILTER[filter]
-    variables = {"Active": active} if active else {}
-    result = await orch.run(
-        "HRSD.GetCasesList", variables, user, limit=page_size, offset=offset, count=True
-    )
-    return CasePage(
-        items=[_case(orch, row) for row in result.rows],
-        filter=filter,
-        offset=offset,
-        page_size=page_size,
-        total=result.total or 0,
-        as_of=datetime.now(UTC),
-    )
+    """A page of the employee's HR cases, cached per user until their next create or comment."""
+
+    async def read() -> CasePage:
+        active = ACTIVE_FILTER[filter]
+        variables = {"Active": active} if active else {}
+        result = await orch.run(
+            "HRSD.GetCasesList", variables, user, limit=page_size, offset=offset, count=True
+        )
+        return CasePage(
+            items=[_case(orch, row) for row in result.rows],
+            filter=filter,
+            offset=offset,
+            page_size=page_size,
+            total=result.total or 0,
+            as_of=datetime.now(UTC),
+        )
+
+    page = f"{filter}/{offset}/{page_size}"
+    return await cached_page(orch.cache, _list_scope(user), page, CasePage, read)
+
+
+def _list_scope(user: Employee) -> str:
+    return list_scope("cases", user)
 
 
 async def add_case_comment(
@@ -137,4 +149,5 @@ async def add_case_comment(
         idempotency_key=idempotency_key,
         guard=_must_be_open,
     )
+    await orch.cache.invalidate(_list_scope(user))
     return _case(orch, found(result.first, number))

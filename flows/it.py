@@ -27,7 +27,9 @@ from flows.models import (
 from flows.orchestrator import Orchestrator, ScenarioResult
 from flows.records import (
     ACTIVE_FILTER,
+    cached_page,
     found,
+    list_scope,
     must_be_open,
     record_lookup,
     row_to_model,
@@ -48,7 +50,7 @@ _must_be_open = must_be_open("the ticket")
 
 
 def _list_scope(user: Employee) -> str:
-    return f"tickets/{user.sys_id}"
+    return list_scope("tickets", user)
 
 
 def _id_key(user: Employee, number: str) -> str:
@@ -174,27 +176,25 @@ async def list_tickets(
     page_size: int = 5,
 ) -> TicketPage:
     """A page of the employee's tickets, cached per user until their next create or update."""
-    generation = await orch.cache.generation(_list_scope(user))
-    key = f"{_list_scope(user)}/{generation}/{filter}/{offset}/{page_size}"
-    cached = await orch.cache.get(key)
-    if cached is not None:
-        return TicketPage.model_validate(cached)
-    active = ACTIVE_FILTER[filter]
-    variables = {"Active": active} if active else {}
-    result = await orch.run(
-        "ITSM.GetUserTickets", variables, user, limit=page_size, offset=offset, count=True
-    )
-    await _remember(orch, user, result.rows)
-    page = TicketPage(
-        items=[_ticket(orch, row) for row in result.rows],
-        filter=filter,
-        offset=offset,
-        page_size=page_size,
-        total=result.total or 0,
-        as_of=datetime.now(UTC),
-    )
-    await orch.cache.set(key, page.model_dump(mode="json"))
-    return page
+
+    async def read() -> TicketPage:
+        active = ACTIVE_FILTER[filter]
+        variables = {"Active": active} if active else {}
+        result = await orch.run(
+            "ITSM.GetUserTickets", variables, user, limit=page_size, offset=offset, count=True
+        )
+        await _remember(orch, user, result.rows)
+        return TicketPage(
+            items=[_ticket(orch, row) for row in result.rows],
+            filter=filter,
+            offset=offset,
+            page_size=page_size,
+            total=result.total or 0,
+            as_of=datetime.now(UTC),
+        )
+
+    page = f"{filter}/{offset}/{page_size}"
+    return await cached_page(orch.cache, _list_scope(user), page, TicketPage, read)
 
 
 async def add_comment(

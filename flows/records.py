@@ -9,15 +9,19 @@ The common Create / Get / List / Update Record operations themselves are the orc
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from flows.cache import MetadataCache
 from flows.errors import NotAllowed, RecordNotFound
-from flows.models import ListFilter, RecordUpdates
+from flows.models import Employee, ListFilter, RecordUpdates
 
 M = TypeVar("M", bound=BaseModel)
+# A list the employee's own change makes stale at once (its scope's generation moves on); an
+# agent's change shows in "my tickets" / "my cases" after at most this long.
+LIST_TTL_S = 60
 _SYS_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -68,3 +72,22 @@ def must_be_open(noun: str) -> Callable[[dict[str, Any]], None]:
             raise NotAllowed(f"{row.get('number', noun)} is closed")
 
     return guard
+
+
+def list_scope(desk: str, user: Employee) -> str:
+    """The cache scope of one employee's lists on one desk (`tickets/…`, `cases/…`)."""
+    return f"{desk}/{user.sys_id}"
+
+
+async def cached_page(
+    cache: MetadataCache, scope: str, page: str, model: type[M], read: Callable[[], Awaitable[M]]
+) -> M:
+    """A list page from the cache, else `read()` and keep it until the scope changes (or
+    `LIST_TTL_S`); HR and IT lists are cached by this one rule."""
+    key = f"{scope}/{await cache.generation(scope)}/{page}"
+    cached = await cache.get(key)
+    if cached is not None:
+        return model.model_validate(cached)
+    fresh = await read()
+    await cache.set(key, fresh.model_dump(mode="json"), ttl_seconds=LIST_TTL_S)
+    return fresh

@@ -10,7 +10,7 @@ NO_TICKETS = "You don't have any IT tickets yet. Would you like to report a prob
 IT_DESK = Desk(not_found=NOT_FOUND, nothing_yet=NO_TICKETS, create=IT_CREATE_TICKET)
 
 
-class ItTopic(AnsweringTopic):
+class ITTopic(AnsweringTopic):
     """An IT topic that answers in one turn, or waits for the user when `answer` returns False."""
 
     desk = IT_DESK

@@ -8,12 +8,12 @@ from cards.common import filter_buttons, message_card
 from cards.it import empty_list_text, ticket_list_card
 from dialogs.answering import PAGE_SIZE, list_filter, list_offset
 from dialogs.base import TopicOptions, send_card, user_zone
-from dialogs.it._common import ItTopic
+from dialogs.it._common import ITTopic
 from flows import it
 from topics import IT_LIST_TICKETS
 
 
-class ListTickets(ItTopic):
+class ListTickets(ITTopic):
     """One page of the user's IT tickets; the card's buttons page and switch the filter."""
 
     topic = IT_LIST_TICKETS

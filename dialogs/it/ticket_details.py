@@ -8,12 +8,12 @@ from botbuilder.dialogs import DialogContext
 
 from cards.it import ticket_details_card
 from dialogs.base import TopicOptions, record_number, send_card, user_zone
-from dialogs.it._common import ItTopic
+from dialogs.it._common import ITTopic
 from flows import it
 from topics import IT_TICKET_DETAILS
 
 
-class TicketDetails(ItTopic):
+class TicketDetails(ITTopic):
     """The details card of the named ticket (or the user's latest)."""
 
     topic = IT_TICKET_DETAILS

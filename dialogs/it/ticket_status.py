@@ -7,12 +7,12 @@ from botbuilder.dialogs import DialogContext
 from cards.common import message_card, submit
 from cards.it import status_line
 from dialogs.base import TopicOptions, record_number, send_card, user_zone
-from dialogs.it._common import ItTopic
+from dialogs.it._common import ITTopic
 from flows import it
 from topics import IT_TICKET_DETAILS, IT_TICKET_STATUS
 
 
-class TicketStatus(ItTopic):
+class TicketStatus(ITTopic):
     """One sentence about the named ticket (or the user's latest): state, holder, last update."""
 
     topic = IT_TICKET_STATUS

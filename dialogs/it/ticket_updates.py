@@ -6,12 +6,12 @@ from botbuilder.dialogs import DialogContext
 
 from cards.it import ticket_updates_text
 from dialogs.base import TopicOptions, record_number, user_zone
-from dialogs.it._common import ItTopic
+from dialogs.it._common import ITTopic
 from flows import it
 from topics import IT_TICKET_UPDATES
 
 
-class TicketUpdates(ItTopic):
+class TicketUpdates(ITTopic):
     """A short text answer for the named ticket or the user's most recently updated one."""
 
     topic = IT_TICKET_UPDATES

@@ -17,7 +17,7 @@ from cards.it import ticket_details_card
 from dialogs.attachments import FileContent, IncomingFile, download_all, files_in
 from dialogs.base import TopicOptions, plain, record_number, send_card, user_zone
 from dialogs.forms import clean_text, comment_key, topic_state
-from dialogs.it._common import ItTopic
+from dialogs.it._common import ITTopic
 from flows import it
 from flows.models import Ticket, Urgency
 from topics import IT_UPDATE_TICKET
@@ -26,7 +26,7 @@ ASK_FOR_FILE = "Please send me the file to attach to {number}, or say â€œcancelâ
 WAITING = "waiting_for_file"
 
 
-class UpdateTicket(ItTopic):
+class UpdateTicket(ITTopic):
     """Change one of the user's tickets and show it again."""
 
     topic = IT_UPDATE_TICKET

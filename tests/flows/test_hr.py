@@ -119,6 +119,19 @@ async def test_list_cases_pages_with_a_total_in_one_round_trip(
     assert open_page.items and all(c.active for c in open_page.items)
 
 
+async def test_case_lists_are_cached_like_ticket_lists_and_invalidated_by_own_creates(
+    orch: Orchestrator, abel: Employee, emulator: Emulator
+):
+    page = await hr.list_cases(orch, abel, "all", offset=0, page_size=2)
+    await emulator.clear_requests()
+    assert await hr.list_cases(orch, abel, "all", offset=0, page_size=2) == page
+    assert await emulator.round_trips() == 0
+
+    created = await hr.create_case(orch, abel, await _draft(orch, abel), "turn-invalidate")
+    fresh = await hr.list_cases(orch, abel, "all", offset=0, page_size=2)
+    assert fresh.items[0].number == created.number and fresh.total == page.total + 1
+
+
 async def test_case_comments_show_in_updates_once(
     orch: Orchestrator, abel: Employee, emulator: Emulator
 ):
