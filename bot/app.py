@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import jwt
 from aiohttp import web
-from botbuilder.core import ConversationState, Storage, TurnContext, UserState
+from botbuilder.core import PrivateConversationState, Storage, TurnContext, UserState
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
@@ -52,18 +53,18 @@ def create_app(
     """Build the bot's aiohttp application: `/api/messages`, `/healthz`, state and ServiceNow."""
     owns_storage = storage is None
     storage = storage or create_storage(settings.storage_url)
-    conversation_state = ConversationState(storage)
+    private_state = PrivateConversationState(storage)
     user_state = UserState(storage)
     recognizer = recognizer or Recognizer.load(settings.triggers_dir, settings.ticket_prefix_list)
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(BotFrameworkConfig(settings)))
-    adapter.on_turn_error = _turn_error_handler(conversation_state)
+    adapter.on_turn_error = _turn_error_handler(private_state)
 
     def build_bot(connection: ServiceNowConnection) -> SnowdeskBot:
         """Everything a turn needs, built once ServiceNow is connected: no late binding."""
-        resolver = _employee_resolver(settings, conversation_state, connection.orchestrator)
+        resolver = _employee_resolver(settings, user_state, connection.orchestrator)
         deps = TopicDeps(orchestrator=connection.orchestrator, current_employee=resolver)
         main_dialog = MainDialog(build_topics(deps), recognizer)
-        return SnowdeskBot(conversation_state, user_state, main_dialog)
+        return SnowdeskBot(private_state, user_state, main_dialog, settings.app_id)
 
     app = web.Application(middlewares=[_plain_errors])
     app[SETTINGS] = settings
@@ -105,17 +106,21 @@ def _legal_page(text: str) -> Callable[[web.Request], Awaitable[web.Response]]:
 
 
 def _employee_resolver(
-    settings: Settings, conversation_state: ConversationState, orchestrator: Orchestrator
+    settings: Settings, user_state: UserState, orchestrator: Orchestrator
 ) -> Callable[[TurnContext], Awaitable[Employee]]:
-    """Resolve the ServiceNow user once per conversation; the answer lives in conversation state."""
-    employee_property = conversation_state.create_property("Employee")
+    """Resolve the ServiceNow user of the person speaking, kept in *their* user state (across
+    conversations, for `SNOWDESK_IDENTITY_TTL`): never shared by a group chat."""
+    employee_property = user_state.create_property("Employee")
 
     async def current_employee(context: TurnContext) -> Employee:
         cached = await employee_property.get(context)
-        if cached:
-            return Employee.model_validate(cached)
+        if isinstance(cached, dict) and cached.get("expires_at", 0) > time.time():
+            return Employee.model_validate(cached["employee"])
         employee = await resolve_employee(context, orchestrator, settings)
-        await employee_property.set(context, employee.model_dump())
+        expires_at = time.time() + settings.identity_ttl_seconds
+        await employee_property.set(
+            context, {"employee": employee.model_dump(), "expires_at": expires_at}
+        )
         return employee
 
     return current_employee
@@ -192,7 +197,7 @@ async def _plain_errors(
 
 
 def _turn_error_handler(
-    conversation_state: ConversationState,
+    private_state: PrivateConversationState,
 ) -> Callable[[TurnContext, Exception], Awaitable[None]]:
     async def on_turn_error(context: TurnContext, error: Exception) -> None:
         reference = new_reference_id()
@@ -219,7 +224,7 @@ def _turn_error_handler(
                     value_type="https://www.botframework.com/schemas/error",
                 )
             )
-        # A fresh start: the dialog stack that failed is dropped.
-        await conversation_state.delete(context)
+        # A fresh start for this person: the dialog stack that failed is dropped (theirs only).
+        await private_state.delete(context)
 
     return on_turn_error

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     ticket_prefixes: str = Field(
         "INC", validation_alias=_alias("SNOWDESK_TICKET_PREFIXES", "ticket_prefixes")
     )
+    identity_ttl_seconds: int = Field(
+        3600, validation_alias=_alias("SNOWDESK_IDENTITY_TTL", "identity_ttl_seconds")
+    )
     metadata_ttl_seconds: int = Field(
         900, validation_alias=_alias("SNOWDESK_METADATA_TTL", "metadata_ttl_seconds")
     )

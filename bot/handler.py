@@ -5,18 +5,21 @@ from __future__ import annotations
 import logging
 
 from botbuilder.core import (
-    ConversationState,
     InvokeResponse,
+    PrivateConversationState,
     TurnContext,
     UserState,
 )
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.dialogs import Dialog, DialogExtensions
-from botbuilder.schema import ChannelAccount
+from botbuilder.dialogs import DialogExtensions
+from botbuilder.schema import Activity, ChannelAccount
 from msrest.serialization import Model
 
+from bot.personal import POINTER, is_shared, run_in_personal_chat, speaker_name
 from cards.common import welcome_card
 from dialogs.base import send_card
+from dialogs.main import MainDialog
+from topics import BY_ID
 
 log = logging.getLogger(__name__)
 
@@ -42,24 +45,37 @@ class MessageInvokeResponse(Model):
 
 
 class SnowdeskBot(TeamsActivityHandler):
-    """Hands every message and card action to the main router dialog; saves state after each turn."""
+    """Hands every message and card action to the main router dialog; saves state after each turn.
+
+    Dialog state belongs to a person in a conversation (botbuilder's private conversation
+    state), never to the conversation: in a group chat everyone has their own forms. A turn
+    about records in a group chat or channel runs in the speaker's personal chat instead.
+    """
 
     def __init__(
-        self, conversation_state: ConversationState, user_state: UserState, main_dialog: Dialog
+        self,
+        private_state: PrivateConversationState,
+        user_state: UserState,
+        main_dialog: MainDialog,
+        bot_app_id: str = "",
     ) -> None:
-        self.conversation_state = conversation_state
+        self.private_state = private_state
         self.user_state = user_state
         self.main_dialog = main_dialog
-        self.dialog_state = conversation_state.create_property("DialogState")
+        self.bot_app_id = bot_app_id
+        self.dialog_state = private_state.create_property("DialogState")
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await super().on_turn(turn_context)
-        await self.conversation_state.save_changes(turn_context)
+        await self._save(turn_context)
+
+    async def _save(self, turn_context: TurnContext) -> None:
+        await self.private_state.save_changes(turn_context)
         await self.user_state.save_changes(turn_context)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        if activity.text:
+        if activity.text and activity.recipient is not None:
             # In group chats and channels the text starts with "<at>Snowdesk</at>".
             activity.text = TurnContext.remove_recipient_mention(activity).strip()
         log.info(
@@ -68,9 +84,26 @@ class SnowdeskBot(TeamsActivityHandler):
                 "activity_id": activity.id,
                 "conversation_id": activity.conversation.id if activity.conversation else "",
                 "card_action": isinstance(activity.value, dict),
+                "shared": is_shared(activity),
             },
         )
+        if is_shared(activity) and self._about_records(activity):
+            await run_in_personal_chat(turn_context, self.bot_app_id, self._personal_turn)
+            await turn_context.send_activity(POINTER.format(name=speaker_name(activity)))
+            return
         await DialogExtensions.run_dialog(self.main_dialog, turn_context, self.dialog_state)
+
+    async def _personal_turn(self, personal: TurnContext) -> None:
+        await DialogExtensions.run_dialog(self.main_dialog, personal, self.dialog_state)
+        await self._save(personal)
+
+    def _about_records(self, activity: Activity) -> bool:
+        """A card action or a request of a desk topic: its answer is someone's records."""
+        if isinstance(activity.value, dict):
+            topic = BY_ID.get(".".join(str(activity.value.get("verb", "")).split(".")[:2]))
+            return topic is None or topic.desk is not None
+        topic = BY_ID.get(self.main_dialog.recognizer.recognize(activity.text).topic)
+        return topic is not None and topic.desk is not None
 
     async def on_members_added_activity(
         self, members_added: list[ChannelAccount], turn_context: TurnContext

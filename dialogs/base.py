@@ -29,6 +29,9 @@ UNKNOWN_EMPLOYEE = (
 )
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+# The key of card data that names whom the card was made for; the router refuses anyone else.
+OWNER = "for"
+SUBMITTING = frozenset({"Action.Submit", "Action.Execute"})
 EmployeeResolver = Callable[[TurnContext], Awaitable[Employee]]
 
 
@@ -150,14 +153,36 @@ def user_zone(context: TurnContext) -> str | None:
     return context.activity.local_timezone or None
 
 
-def to_attachment(card: AdaptiveCard) -> Attachment:
-    """Wrap a typed card as a Bot Framework attachment (the one place cards meet botbuilder)."""
-    return Attachment(content_type=CARD_CONTENT_TYPE, content=card_to_dict(card))
+def to_attachment(card: AdaptiveCard, owner: str = "") -> Attachment:
+    """Wrap a typed card as a Bot Framework attachment (the one place cards meet botbuilder);
+    with an `owner`, every action's data says whom the card was made for."""
+    content = card_to_dict(card)
+    if owner:
+        _stamp_owner(content, owner)
+    return Attachment(content_type=CARD_CONTENT_TYPE, content=content)
 
 
 async def send_card(context: TurnContext, card: AdaptiveCard) -> None:
-    """Send one Adaptive Card."""
-    await context.send_activity(MessageFactory.attachment(to_attachment(card)))
+    """Send one Adaptive Card, made for the person this turn answers."""
+    attachment = to_attachment(card, card_owner(context.activity))
+    await context.send_activity(MessageFactory.attachment(attachment))
+
+
+def card_owner(activity: Activity) -> str:
+    """The channel's id of the person a card is made for: whoever this turn answers."""
+    return (activity.from_property.id if activity.from_property else "") or ""
+
+
+def _stamp_owner(node: Any, owner: str) -> None:
+    """Put `owner` into the data of every Submit/Execute action, nested cards included."""
+    if isinstance(node, dict):
+        if node.get("type") in SUBMITTING and isinstance(node.get("data"), dict):
+            node["data"][OWNER] = owner
+        for value in node.values():
+            _stamp_owner(value, owner)
+    elif isinstance(node, list):
+        for item in node:
+            _stamp_owner(item, owner)
 
 
 def plain(data: dict[str, Any] | None, key: str) -> str:

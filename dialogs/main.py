@@ -19,7 +19,7 @@ from botbuilder.dialogs import (
 
 from cards.common import disambiguation_card, help_card, switch_topic_card
 from dialogs.actions import CardSubmit, card_submit
-from dialogs.base import TopicDialog, TopicOptions, send_card
+from dialogs.base import OWNER, TopicDialog, TopicOptions, card_owner, send_card
 from dialogs.recognizer import DISAMBIGUATION_THRESHOLD, Recognition
 from topics import BY_ID, CANCEL, CONTINUE_VERB, GREETING, HELP, NONE
 
@@ -36,6 +36,7 @@ NOTHING_TO_CANCEL = "There's nothing to cancel. What can I do for you?"
 NOT_AVAILABLE = "Sorry, I can't do that yet, but it's coming soon."
 OUT_OF_SCOPE = "Sorry, that's not something I can do."
 UNKNOWN_ACTION = "That button belongs to something I can no longer continue."
+NOT_YOUR_CARD = "That card was made for someone else, so I can't act on it for you. Say “help” to start your own."
 
 
 class Recognizes(Protocol):
@@ -73,6 +74,10 @@ class MainDialog(ComponentDialog):
         return Dialog.end_of_turn
 
     async def _route_card_action(self, dc: DialogContext, submit: CardSubmit) -> None:
+        owner = submit.data.get(OWNER)
+        if owner is not None and owner != card_owner(dc.context.activity):
+            await dc.context.send_activity(NOT_YOUR_CARD)
+            return
         active = self._active_topic(dc)
         if submit.verb == CONTINUE_VERB:
             await (dc.reprompt_dialog() if active else dc.context.send_activity(NOTHING_RUNNING))

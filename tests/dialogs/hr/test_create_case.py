@@ -44,7 +44,11 @@ async def test_one_sentence_and_one_submit_open_a_case(bed: HRBed) -> None:
     number = answer["body"][0]["text"].split()[3]
     assert number.startswith("HRC")
     assert set(actions(answer)) == {"Updates", "Open in ServiceNow"}
-    assert actions(answer)["Updates"]["data"] == {"verb": "hr.case_updates", "number": number}
+    assert actions(answer)["Updates"]["data"] == {
+        "verb": "hr.case_updates",
+        "number": number,
+        "for": "User1",  # the card acts only for the person it was made for
+    }
     stored = await bed.emulator.cases(f"number={number}")
     assert stored[0]["short_description"] == "I have a question about my payslip"
     assert stored[0]["opened_for"] == "Abel Tuter"
