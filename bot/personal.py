@@ -75,6 +75,7 @@ async def run_in_personal_chat(context: TurnContext, bot_app_id: str, turn: Turn
 
 def _as_personal(said: Activity, conversation: ConversationAccount) -> Activity:
     """The speaker's activity as if they had sent it in their personal chat."""
+    tenant = conversation.tenant_id or (said.conversation.tenant_id if said.conversation else None)
     return Activity(
         type=ActivityTypes.message,
         id=said.id,
@@ -95,5 +96,5 @@ def _as_personal(said: Activity, conversation: ConversationAccount) -> Activity:
         text=said.text,
         value=said.value,
         attachments=said.attachments,
-        channel_data=said.channel_data,
+        channel_data=said.channel_data or ({"tenant": {"id": tenant}} if tenant else {}),
     )

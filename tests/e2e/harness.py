@@ -7,6 +7,7 @@ request, so when the POST to `/api/messages` returns, every reply has been recor
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import uuid
@@ -25,10 +26,16 @@ from dialogs.recognizer import Recognizer
 
 @dataclass
 class FakeConnector:
-    """Records the activities the bot sends back to the channel."""
+    """Records the activities the bot sends back to the channel.
+
+    Like Teams' connector it also knows the members of a conversation (`members`: user id →
+    profile, for `TeamsInfo.get_member`) and opens a personal chat with one member
+    (`POST /v3/conversations` → `personal-<user id>`, the same id every time, as Teams does).
+    """
 
     url: str = ""
     activities: list[dict[str, Any]] = field(default_factory=list)
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     async def _receive(self, request: web.Request) -> web.Response:
@@ -37,17 +44,34 @@ class FakeConnector:
         self.activities.append(activity)
         return web.json_response({"id": f"reply-{next(self._ids)}"})
 
+    async def _member(self, request: web.Request) -> web.Response:
+        member = self.members.get(request.match_info["user_id"])
+        if member is None:
+            return web.json_response({"error": {"code": "MemberNotFound"}}, status=404)
+        return web.json_response(member)
+
+    async def _create(self, request: web.Request) -> web.Response:
+        parameters = await request.json()
+        (member,) = parameters["members"]
+        return web.json_response({"id": f"personal-{member['id']}", "activityId": ""})
+
     def app(self) -> web.Application:
         app = web.Application()
         path = "/v3/conversations/{conversation_id}/activities"
         app.router.add_post(path, self._receive)
         app.router.add_post(path + "/{reply_to_id}", self._receive)
         app.router.add_put(path + "/{reply_to_id}", self._receive)
+        app.router.add_get("/v3/conversations/{conversation_id}/members/{user_id}", self._member)
+        app.router.add_post("/v3/conversations", self._create)
         return app
 
     def replies(self, since: int = 0) -> list[dict[str, Any]]:
         """Messages (not typing indicators) sent since the given index."""
         return [a for a in self.activities[since:] if a.get("type") == "message"]
+
+    def in_conversation(self, conversation_id: str, since: int = 0) -> list[dict[str, Any]]:
+        """The messages sent into one conversation since the given index."""
+        return [a for a in self.replies(since) if a["_conversation"] == conversation_id]
 
 
 async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
@@ -82,6 +106,7 @@ class Conversation:
     user: dict[str, str] = field(
         default_factory=lambda: {"id": "user-1", "name": "Abel Tuter", "role": "user"}
     )
+    conversation: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def activity(self, type_: str, **fields: Any) -> dict[str, Any]:
@@ -91,7 +116,7 @@ class Conversation:
             "id": str(uuid.uuid4()),
             "channelId": self.channel_id,
             "serviceUrl": self.connector.url,
-            "conversation": {"id": self.conversation_id},
+            "conversation": {"id": self.conversation_id, **self.conversation},
             "from": self.user,
             "recipient": {"id": "bot", "name": "Snowdesk", "role": "bot"},
             "locale": "en-US",
@@ -115,6 +140,10 @@ class Conversation:
     async def press(self, data: dict[str, Any]) -> list[dict[str, Any]]:
         """The user presses an Action.Submit button carrying `data` (and any input values)."""
         return await self._turn(self.activity("message", value=data))
+
+    def as_member(self, user: dict[str, str]) -> Conversation:
+        """Another member speaking in the same conversation (same chat, same connector)."""
+        return dataclasses.replace(self, user=user)
 
     async def _turn(self, activity: dict[str, Any]) -> list[dict[str, Any]]:
         since = len(self.connector.activities)
