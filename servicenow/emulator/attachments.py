@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from servicenow.emulator import acl, records
+from servicenow.emulator.equery import QueryError, parse
 from servicenow.emulator.render import DisplayMode, Renderer
 from servicenow.emulator.responses import (
     acl_denied,
@@ -21,8 +22,13 @@ from servicenow.emulator.responses import (
 )
 from servicenow.emulator.schema import TABLES
 from servicenow.emulator.state import STATE
-from servicenow.emulator.tableapi import DEFAULT_LIMIT, actor_of, can_read
-from servicenow.query import parse
+from servicenow.emulator.tableapi import (
+    DEFAULT_LIMIT,
+    actor_of,
+    can_read,
+    query_context,
+    query_refused,
+)
 
 ATTACHMENT = TABLES["sys_attachment"]
 
@@ -91,7 +97,10 @@ async def upload(request: web.Request) -> web.StreamResponse:
 async def list_attachments(request: web.Request) -> web.StreamResponse:
     """GET with `sysparm_query` (e.g. `table_sys_id=<id>`), paged like the Table API."""
     actor = actor_of(request)
-    parsed = parse(request.query.get("sysparm_query", ""))
+    try:
+        parsed = parse(request.query.get("sysparm_query", ""), query_context(request))
+    except QueryError as refused:
+        return query_refused(refused)
     limit = int_param(request, "sysparm_limit", DEFAULT_LIMIT)
     limit = limit if limit > 0 else DEFAULT_LIMIT
     offset = max(0, int_param(request, "sysparm_offset", 0))
@@ -104,7 +113,10 @@ async def list_attachments(request: web.Request) -> web.StreamResponse:
         ]
         return shaped, total or 0
 
-    result, total = await request.app[STATE].db.call(work)
+    try:
+        result, total = await request.app[STATE].db.call(work)
+    except QueryError as refused:
+        return query_refused(refused)
     headers = {"X-Total-Count": str(total)}
     link = link_header(request, offset, limit, total)
     if link and not flag(request, "sysparm_suppress_pagination_header"):

@@ -13,10 +13,10 @@ from aiohttp import web
 
 from servicenow.emulator import records
 from servicenow.emulator.acl import Actor
+from servicenow.emulator.equery import Context, QueryError, parse
 from servicenow.emulator.render import DisplayMode, Renderer
 from servicenow.emulator.schema import TABLES, FieldType, TableDef
 from servicenow.emulator.state import STATE
-from servicenow.query import parse
 
 VIEWER = Actor(sys_id="", user_name="guest", name="Guest", roles=frozenset({"admin"}))
 LIST_COLUMNS = {
@@ -112,7 +112,11 @@ async def list_page(request: web.Request) -> web.StreamResponse:
     if table is None:
         raise web.HTTPNotFound()
     columns = LIST_COLUMNS.get(table.storage, (table.display or "sys_id", "sys_updated_on"))
-    parsed = parse(request.query.get("sysparm_query", ""))
+    context = Context(VIEWER.sys_id, VIEWER.user_name, VIEWER.time_zone, request.app[STATE].clock())
+    try:
+        parsed = parse(request.query.get("sysparm_query", ""), context)
+    except QueryError as refused:
+        return _page("Unsupported query", f"<p>{escape(refused.detail)}</p>")
 
     def work(conn: sqlite3.Connection) -> list[dict[str, object]]:
         rows, _ = records.select(conn, table, parsed, 200, 0, with_count=False)

@@ -12,9 +12,9 @@ from typing import Any
 
 from servicenow.emulator.acl import Actor
 from servicenow.emulator.choices import HR_CLOSED_STATES, INCIDENT_INACTIVE_STATES
+from servicenow.emulator.equery import Parsed
 from servicenow.emulator.schema import HR_COES, TABLES, FieldType, TableDef, has_class_column
 from servicenow.emulator.sql import ROW, compile_order, compile_where
-from servicenow.query import ParsedQuery
 
 Row = dict[str, str]
 IdFactory = Callable[[], str]
@@ -85,13 +85,13 @@ def get_row(conn: sqlite3.Connection, table: TableDef, sys_id: str) -> Row | Non
 def select(
     conn: sqlite3.Connection,
     table: TableDef,
-    parsed: ParsedQuery,
+    parsed: Parsed,
     limit: int,
     offset: int,
     with_count: bool = True,
 ) -> tuple[list[Row], int | None]:
     """A page of rows matching the query, and the number of matches (ignoring limit and ACLs)."""
-    where = compile_where(table, parsed)
+    where = compile_where(table, parsed.where)
     sql = (
         f'SELECT {ROW}.* FROM "{table.storage}" AS {ROW} WHERE {where.sql} '
         f"ORDER BY {compile_order(table, parsed.order_by)} LIMIT ? OFFSET ?"
