@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from servicenow.emulator import attachments, pages, tableapi
+from servicenow.emulator import attachments, batch, pages, tableapi
 from servicenow.emulator.acl import Actor
 from servicenow.emulator.auth import (
     TokenStore,
@@ -233,6 +233,7 @@ def create_emulator_app(state: EmulatorState) -> web.Application:
     app[STATE] = state
     tableapi.add_routes(app)
     attachments.add_routes(app)
+    batch.add_routes(app)
     pages.add_routes(app)
     app.router.add_post("/oauth_token.do", oauth_token)
     app.router.add_get("/emulator/requests", get_requests)
