@@ -143,6 +143,7 @@ def insert(
     _write_journals(conn, table, row, journals, (actor, now, new_id))
     if password:
         set_password(conn, sys_id, password)
+        row["user_password"] = "set"
     return row
 
 
@@ -178,6 +179,7 @@ def update(
     _write_journals(conn, table, new, journals, (actor, now, new_id))
     if password:
         set_password(conn, row["sys_id"], password)
+        new["user_password"] = "set"
     return new
 
 
@@ -197,12 +199,14 @@ def journal_entries(conn: sqlite3.Connection, element_id: str) -> list[Row]:
 
 
 def set_password(conn: sqlite3.Connection, user_id: str, password: str) -> None:
-    """Store a salted hash of a user's password (never readable through the Table API)."""
+    """Store a salted hash of a user's password (never readable through the Table API); the
+    sys_user column only marks that a password is set, so reads show it masked."""
     salt = secrets.token_hex(8)
     conn.execute(
         "INSERT OR REPLACE INTO emu_credential (user_id, salt, hash) VALUES (?, ?, ?)",
         (user_id, salt, password_hash(salt, password)),
     )
+    conn.execute("UPDATE sys_user SET user_password = 'set' WHERE sys_id = ?", (user_id,))
 
 
 def password_hash(salt: str, password: str) -> str:
@@ -225,7 +229,8 @@ def _split_values(
             if field.type is FieldType.JOURNAL and value.strip():
                 journals[name] = value
         elif field.type is FieldType.PASSWORD:
-            password = value
+            # A record read and written back carries the mask, not a new password.
+            password = "" if value == "********" else value
         else:
             writable[name] = value
     if "sys_class_name" in writable and writable["sys_class_name"] not in _classes(table):

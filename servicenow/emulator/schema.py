@@ -71,8 +71,14 @@ _INT, _DT, _J = FieldType.INTEGER, FieldType.DATETIME, FieldType.JOURNAL
 
 
 def _fields(*specs: FieldDef | str) -> dict[str, FieldDef]:
+    """Fields in the order records show them. On task tables a real instance puts `sys_id`
+    just before `contact_type` (every incident and problem capture does), not first or last."""
     defs = [spec if isinstance(spec, FieldDef) else FieldDef(spec) for spec in specs]
-    return {item.name: item for item in (*defs, *SYSTEM_FIELDS)}
+    system = list(SYSTEM_FIELDS)
+    names = [item.name for item in defs]
+    if "contact_type" in names:
+        defs.insert(names.index("contact_type"), system.pop(0))
+    return {item.name: item for item in (*defs, *system)}
 
 
 def _ref(name: str, table: str, label: str = "") -> FieldDef:

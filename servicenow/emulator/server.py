@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from servicenow.emulator import attachments, batch, pages, tableapi
+from servicenow.emulator import attachments, batch, pages, stats, tableapi
 from servicenow.emulator.acl import Actor
 from servicenow.emulator.auth import (
     TokenStore,
@@ -234,6 +234,7 @@ def create_emulator_app(state: EmulatorState) -> web.Application:
     tableapi.add_routes(app)
     attachments.add_routes(app)
     batch.add_routes(app)
+    stats.add_routes(app)
     pages.add_routes(app)
     app.router.add_post("/oauth_token.do", oauth_token)
     app.router.add_get("/emulator/requests", get_requests)
@@ -306,7 +307,8 @@ async def start_emulator(
         create_emulator_app(state),
         access_log=None,
         shutdown_timeout=1,
-        handler_args={"max_line_size": MAX_LINE_BYTES, "max_field_size": MAX_FIELD_BYTES},
+        max_line_size=MAX_LINE_BYTES,
+        max_field_size=MAX_FIELD_BYTES,
     )
     await runner.setup()
     site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
