@@ -70,6 +70,12 @@ def can_read_row(actor: Actor, table: TableDef, row: dict[str, Any]) -> bool:
     return table.storage not in _PRIVATE_TABLES
 
 
+def can_read_work_notes(actor: Actor, table: TableDef) -> bool:
+    """The field ACL on work notes: agents only (a stock instance asks for `itil` on task
+    tables, the HR roles on HR cases); employees never see them, even on their own records."""
+    return actor.is_agent_for(table) or bool(actor.roles & INCIDENT_AGENT_ROLES)
+
+
 def can_create(actor: Actor, table: TableDef) -> bool:
     """Employees may open incidents and HR cases (as ESS does) and attach files."""
     return actor.is_agent_for(table) or table.storage in _EMPLOYEE_CREATES

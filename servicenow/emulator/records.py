@@ -125,6 +125,8 @@ def insert(
             403, "Operation Failed", f"Error during insert of {table.name} ({number})"
         )
     writable, journals, password = _split_values(table, values)
+    if not actor.is_any_agent:
+        journals.pop("work_notes", None)
     row = {name: "" for name in table.fields}
     row.update(writable)
     row.update(

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from servicenow.emulator.acl import Actor
+from servicenow.emulator.acl import Actor, can_read_work_notes
 from servicenow.emulator.choices import choice_label
 from servicenow.emulator.records import (
     JOURNAL_TYPES,
@@ -103,7 +103,7 @@ class Renderer:
             return "" if journal else raw
         if journal:
             raw = ""
-            display = self._journal(row, field_def.name) if row else ""
+            display = self._journal(table, row, field_def.name) if row else ""
         else:
             display = self._display(table, field_def, raw)
         if self.mode is DisplayMode.TRUE:
@@ -140,8 +140,10 @@ class Renderer:
             return to_zone(raw, self.viewer.time_zone)
         return raw
 
-    def _journal(self, row: Row, element: str) -> str:
+    def _journal(self, table: TableDef, row: Row, element: str) -> str:
         wanted = ("comments", "work_notes") if element == "comments_and_work_notes" else (element,)
+        if not can_read_work_notes(self.viewer, table):
+            wanted = tuple(name for name in wanted if name != "work_notes")
         if row["sys_id"] not in self._journals:
             self._journals[row["sys_id"]] = journal_entries(self.conn, row["sys_id"])
         entries = [e for e in self._journals[row["sys_id"]] if e["element"] in wanted]

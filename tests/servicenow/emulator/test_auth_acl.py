@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import httpx
@@ -149,3 +150,19 @@ async def test_emulator_admin_endpoints_need_admin(client_for: Client, admin: ht
     assert (await client_for(None).get("/emulator/requests")).status_code == 401
     assert (await client_for("abel.tuter").get("/emulator/requests")).status_code == 403
     assert (await admin.get("/emulator/faults")).status_code == 200
+
+
+async def test_work_notes_are_hidden_from_employees_on_their_own_records(
+    client_for: Client, admin: httpx.AsyncClient
+):
+    abel = client_for("abel.tuter")
+    own = (await abel.get("/api/now/table/incident?sysparm_limit=1")).json()["result"][0]
+    path = f"/api/now/table/incident/{own['sys_id']}"
+    await admin.patch(path, json={"work_notes": "Agent-only note", "comments": "Public reply"})
+    fields = {"sysparm_fields": "comments,work_notes,comments_and_work_notes"}
+    for mode in ("true", "all"):
+        params = {**fields, "sysparm_display_value": mode}
+        seen = json.dumps((await abel.get(path, params=params)).json()["result"])
+        assert "Public reply" in seen and "Agent-only note" not in seen
+        agent = json.dumps((await client_for("itil.agent").get(path, params=params)).json())
+        assert "Public reply" in agent and "Agent-only note" in agent
