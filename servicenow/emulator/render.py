@@ -141,7 +141,9 @@ class Renderer:
         return raw
 
     def _journal(self, table: TableDef, row: Row, element: str) -> str:
-        wanted = ("comments", "work_notes") if element == "comments_and_work_notes" else (element,)
+        wanted: tuple[str, ...] = (
+            ("comments", "work_notes") if element == "comments_and_work_notes" else (element,)
+        )
         if not can_read_work_notes(self.viewer, table):
             wanted = tuple(name for name in wanted if name != "work_notes")
         if row["sys_id"] not in self._journals:
