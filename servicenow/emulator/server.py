@@ -110,11 +110,17 @@ async def inject_faults(request: web.Request, handler: Handler) -> web.StreamRes
 
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Basic or Bearer on `/api/`; `/emulator/` additionally needs `admin`."""
+    """Basic or Bearer on `/api/`; `/emulator/` also takes a page session and needs `admin`;
+    record pages and lists take basic auth or a session, else send the browser to sign in."""
     is_api, is_admin_path = request.path.startswith("/api/"), request.path.startswith("/emulator/")
-    if not (is_api or is_admin_path):
+    is_page = pages.needs_sign_in(request.path)
+    if not (is_api or is_admin_path or is_page):
         return await handler(request)
     actor = await _actor(request)
+    if actor is None and not is_api:
+        actor = await pages.session_actor(request)
+    if actor is None and is_page:
+        raise web.HTTPFound(pages.login_url(request.path_qs))
     if actor is None:
         return unauthenticated()
     if is_admin_path and not actor.is_admin:
