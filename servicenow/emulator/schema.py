@@ -168,6 +168,33 @@ INCIDENT = TableDef(
     ),
 )
 
+# What clients' own tests assume every instance has: a few problems (PRB...).
+PROBLEM = TableDef(
+    name="problem",
+    label="Problem",
+    display="number",
+    number_prefix="PRB",
+    number_start=40001,
+    fields=_fields(
+        *_task_fields(),
+        _num_choice("state"),
+        _num_choice("problem_state"),
+        _num_choice("impact"),
+        _num_choice("urgency"),
+        FieldDef("category", _CHO),
+        FieldDef("known_error", _BOOL),
+        FieldDef("major_problem", _BOOL),
+        "workaround",
+        "cause_notes",
+        "fix_notes",
+        _ref("first_reported_by_task", "task"),
+        FieldDef("related_incidents", _INT),
+        FieldDef("reassignment_count", _INT),
+        FieldDef("resolved_at", _DT, label="Resolved"),
+        _ref("resolved_by", "sys_user"),
+    ),
+)
+
 HR_CASE = TableDef(
     name="sn_hr_core_case",
     label="HR Case",
@@ -340,7 +367,7 @@ _SIMPLE_TABLES = (
 )
 
 TABLES: dict[str, TableDef] = {
-    table.name: table for table in (INCIDENT, HR_CASE, SYS_USER, *_SIMPLE_TABLES)
+    table.name: table for table in (INCIDENT, PROBLEM, HR_CASE, SYS_USER, *_SIMPLE_TABLES)
 }
 for _coe, (_label, _group) in HR_COES.items():
     TABLES[_coe] = TableDef(

@@ -146,3 +146,11 @@ async def test_sys_id_sits_where_a_real_instance_puts_it(admin: httpx.AsyncClien
     record = (await admin.get("/api/now/table/incident", params={"sysparm_limit": "1"})).json()
     keys = list(record["result"][0])
     assert keys[keys.index("sys_id") + 1] == "contact_type"
+
+
+async def test_out_of_box_records_clients_assume(client_for: Client, admin: httpx.AsyncClient):
+    stock_admin = await admin.get("/api/now/table/sys_user/6816f79cc0a8016401c5a33be04be441")
+    assert stock_admin.json()["result"]["user_name"] == "admin"
+    problems = (await client_for("itil.agent").get("/api/now/table/problem")).json()["result"]
+    assert len(problems) == 3 and all(row["number"].startswith("PRB") for row in problems)
+    assert (await client_for("abel.tuter").get("/api/now/table/problem")).json()["result"] == []
