@@ -312,6 +312,10 @@ def _date_helper(name: str, args: list[str], context: Context) -> datetime | Non
         return fixed[name]
     if name == "dateGenerate" and len(args) == 2:
         return _date_generate(args[0], args[1], zone)
+    if name == "dateGenerate" and len(args) == 1:
+        # pysnow's QueryBuilder.between sends one "date time" argument.
+        date_text, _, time_text = args[0].partition(" ")
+        return _date_generate(date_text, time_text or "start", zone)
     if len(args) != 1 or not args[0].lstrip("-").isdigit():
         return None
     count = int(args[0])

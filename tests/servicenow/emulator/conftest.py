@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -105,3 +106,5 @@ def https_emulator(
     server = ThreadedEmulator(cert, key)
     yield server
     server.stop()
+    # Collect now, so a connection a client left open is reported by the test that leaked it.
+    gc.collect()
