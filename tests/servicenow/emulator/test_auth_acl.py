@@ -166,3 +166,32 @@ async def test_work_notes_are_hidden_from_employees_on_their_own_records(
         assert "Public reply" in seen and "Agent-only note" not in seen
         agent = json.dumps((await client_for("itil.agent").get(path, params=params)).json())
         assert "Public reply" in agent and "Agent-only note" in agent
+
+
+async def test_client_authenticates_in_the_basic_header_for_every_grant(emulator: RunningEmulator):
+    """RFC 6749 §2.3.1, what requests-oauthlib sends by default: the client's id and secret
+    in an HTTP Basic header instead of the body."""
+    client_auth = ("snowdesk-bot", "snowdesk-secret")
+    async with httpx.AsyncClient(base_url=emulator.base_url) as http:
+        password = await http.post(
+            "/oauth_token.do",
+            auth=client_auth,
+            data={"grant_type": "password", "username": "abel.tuter", "password": "Demo!2026"},
+        )
+        assert password.status_code == 200
+        refresh = await http.post(
+            "/oauth_token.do",
+            auth=client_auth,
+            data={"grant_type": "refresh_token", "refresh_token": password.json()["refresh_token"]},
+        )
+        assert refresh.status_code == 200 and refresh.json()["access_token"]
+        machine = await http.post(
+            "/oauth_token.do", auth=client_auth, data={"grant_type": "client_credentials"}
+        )
+        assert machine.status_code == 200 and "refresh_token" not in machine.json()
+        wrong = await http.post(
+            "/oauth_token.do",
+            auth=("snowdesk-bot", "wrong"),
+            data={"grant_type": "client_credentials", "client_secret": "snowdesk-secret"},
+        )
+        assert wrong.status_code == 401 and wrong.json()["error_description"] == "access_denied"
