@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     servicenow_oauth_grant: str = Field(
         "password", validation_alias=_alias("SERVICENOW_OAUTH_GRANT", "servicenow_oauth_grant")
     )
+    # A PEM file of certificates to trust for the instance (e.g. `snowdesk emulator --tls`).
+    servicenow_ca_bundle: str = Field(
+        "", validation_alias=_alias("SERVICENOW_CA_BUNDLE", "servicenow_ca_bundle")
+    )
     entra_tenant_id: str = Field("", validation_alias=_alias("ENTRA_TENANT_ID", "entra_tenant_id"))
     entra_client_id: str = Field("", validation_alias=_alias("ENTRA_CLIENT_ID", "entra_client_id"))
     entra_certificate_path: str = Field(

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from pathlib import Path
+
+TLS_DIR = Path("data") / "emulator-tls"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--drop-rate", type=float, default=0, help="probability of a drop")
     parser.add_argument(
         "--token-lifetime", type=int, default=1800, help="OAuth access token lifetime (s)"
+    )
+    parser.add_argument(
+        "--tls", action="store_true", help=f"serve https with a self-signed certificate ({TLS_DIR})"
     )
 
 
@@ -45,6 +51,13 @@ async def _serve(args: argparse.Namespace) -> None:
         hang_rate=args.hang_rate,
         drop_rate=args.drop_rate,
     )
+    ssl_context, tls_note = None, ""
+    if args.tls:
+        from servicenow.emulator import tls
+
+        cert, key = tls.ensure_certificate(TLS_DIR, [args.host])
+        ssl_context = tls.server_context(cert, key)
+        tls_note = f"  TLS certificate: {cert.resolve()} (trust it: SERVICENOW_CA_BUNDLE=<path>)"
     emulator = await start_emulator(
         host=args.host,
         port=args.port,
@@ -53,8 +66,11 @@ async def _serve(args: argparse.Namespace) -> None:
         admin_password=configured_password or None,
         faults=faults,
         token_lifetime_seconds=args.token_lifetime,
+        ssl_context=ssl_context,
     )
     print(banner(emulator.base_url, emulator.admin_password, bool(configured_password)))
+    if tls_note:
+        print(tls_note)
     print(json.dumps(emulator.demo_credentials), flush=True)
     try:
         await asyncio.Event().wait()

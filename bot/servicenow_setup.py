@@ -78,7 +78,7 @@ async def connect(
     templates = load_templates(settings.templates_dir)
     cache = MetadataCache(storage or MemoryStorage(), settings.metadata_ttl_seconds)
     stack = AsyncExitStack()
-    http = build_http_client(policy, transport)
+    http = build_http_client(policy, transport, settings.servicenow_ca_bundle)
     try:
         hint = ""
         if settings.uses_embedded_servicenow:

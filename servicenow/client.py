@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -99,9 +100,12 @@ class _NoCookies(CookiePolicy):
 
 
 def build_http_client(
-    policy: RetryPolicy = DEFAULT_POLICY, transport: httpx.AsyncBaseTransport | None = None
+    policy: RetryPolicy = DEFAULT_POLICY,
+    transport: httpx.AsyncBaseTransport | None = None,
+    ca_bundle: str = "",
 ) -> httpx.AsyncClient:
-    """The shared pool: timeouts from the policy and a cookie jar that stores nothing.
+    """The shared pool: timeouts from the policy and a cookie jar that stores nothing;
+    `ca_bundle` names extra certificates to trust (default: the system's).
 
     ServiceNow serialises requests that share a session cookie, so none is ever sent back.
     """
@@ -111,6 +115,7 @@ def build_http_client(
         timeout=timeout,
         cookies=jar,
         transport=transport,
+        verify=ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True,
         headers={"Accept": "application/json"},
         limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
     )

@@ -19,7 +19,9 @@ _OWNER_FIELDS = {
     "sn_hr_core_case": ("opened_for", "opened_by", "subject_person"),
 }
 _EMPLOYEE_CREATES = frozenset({"incident", "sn_hr_core_case", "sys_attachment"})
-_PRIVATE_TABLES = frozenset({"sys_journal_field"})
+# Problems are agents' work: a stock instance lets only itil read them.
+ITIL_TABLES = frozenset({"incident", "problem"})
+_PRIVATE_TABLES = frozenset({"sys_journal_field", "problem"})
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class Actor:
         """Agents read and change every record of their area."""
         if self.is_admin:
             return True
-        if table.storage == "incident":
+        if table.storage in ITIL_TABLES:
             return bool(self.roles & INCIDENT_AGENT_ROLES)
         if table.storage == "sn_hr_core_case":
             return bool(self.roles & HR_AGENT_ROLES)
@@ -68,6 +70,12 @@ def can_read_row(actor: Actor, table: TableDef, row: dict[str, Any]) -> bool:
     if table.storage in _OWNER_FIELDS:
         return owns(actor, table, row)
     return table.storage not in _PRIVATE_TABLES
+
+
+def can_read_work_notes(actor: Actor, table: TableDef) -> bool:
+    """The field ACL on work notes: agents only (a stock instance asks for `itil` on task
+    tables, the HR roles on HR cases); employees never see them, even on their own records."""
+    return actor.is_agent_for(table) or bool(actor.roles & INCIDENT_AGENT_ROLES)
 
 
 def can_create(actor: Actor, table: TableDef) -> bool:

@@ -1,4 +1,4 @@
-"""`/api/now/attachment`: upload a raw body, list metadata, download the file."""
+"""`/api/now/attachment`: upload (raw body or multipart), list metadata, download the file."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import hashlib
 import sqlite3
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from servicenow.emulator import acl, records
+from servicenow.emulator.equery import QueryError, parse
 from servicenow.emulator.render import DisplayMode, Renderer
 from servicenow.emulator.responses import (
     acl_denied,
@@ -21,16 +22,23 @@ from servicenow.emulator.responses import (
 )
 from servicenow.emulator.schema import TABLES
 from servicenow.emulator.state import STATE
-from servicenow.emulator.tableapi import DEFAULT_LIMIT, actor_of, can_read
-from servicenow.query import parse
+from servicenow.emulator.tableapi import (
+    DEFAULT_LIMIT,
+    actor_of,
+    can_read,
+    query_context,
+    query_refused,
+)
 
 ATTACHMENT = TABLES["sys_attachment"]
+MISSING_FILE_PART = "Failed to create the attachment. File part might be missing in the request."
 
 
 def add_routes(app: web.Application) -> None:
     """Register the attachment API (the literal `file` route before `{sys_id}`)."""
     for prefix in ("/api/now", "/api/now/v1"):
         app.router.add_post(f"{prefix}/attachment/file", upload)
+        app.router.add_post(f"{prefix}/attachment/upload", upload_multipart)
         app.router.add_get(f"{prefix}/attachment", list_attachments)
         app.router.add_get(f"{prefix}/attachment/{{sys_id}}/file", download)
         app.router.add_get(f"{prefix}/attachment/{{sys_id}}", metadata)
@@ -54,14 +62,53 @@ async def upload(request: web.Request) -> web.StreamResponse:
     table_name = request.query.get("table_name", "")
     parent_id = request.query.get("table_sys_id", "")
     file_name = request.query.get("file_name", "")
+    content_type = request.headers.get("Content-Type", "application/octet-stream")
+    return await _store(
+        request, table_name, parent_id, file_name, content_type, await request.read()
+    )
+
+
+async def upload_multipart(request: web.Request) -> web.StreamResponse:
+    """POST multipart/form-data: `table_name` and `table_sys_id` fields, then the file part
+    (the documented order: fields after the file are not seen)."""
+    try:
+        reader = await request.multipart()
+    except (AssertionError, ValueError, KeyError):
+        return sn_error(400, MISSING_FILE_PART)
+    fields: dict[str, str] = dict(request.query)
+    async for part in reader:
+        if not isinstance(part, BodyPartReader):
+            continue
+        if part.filename is None:
+            fields[part.name or ""] = await part.text()
+            continue
+        content_type = part.headers.get("Content-Type", "application/octet-stream")
+        data = bytes(await part.read())
+        return await _store(
+            request,
+            fields.get("table_name", ""),
+            fields.get("table_sys_id", ""),
+            part.filename,
+            content_type,
+            data,
+        )
+    return sn_error(400, MISSING_FILE_PART)
+
+
+async def _store(
+    request: web.Request,
+    table_name: str,
+    parent_id: str,
+    file_name: str,
+    content_type: str,
+    data: bytes,
+) -> web.StreamResponse:
     if not (table_name and parent_id and file_name):
         return sn_error(400, "Missing parameter: table_name, table_sys_id and file_name")
     parent_table = TABLES.get(table_name)
     if parent_table is None:
         return sn_error(400, f"Invalid table {table_name}")
-    data = await request.read()
     actor, state = actor_of(request), request.app[STATE]
-    content_type = request.headers.get("Content-Type", "application/octet-stream")
 
     def work(conn: sqlite3.Connection) -> web.Response | dict[str, Any]:
         parent = records.get_row(conn, parent_table, parent_id)
@@ -84,14 +131,19 @@ async def upload(request: web.Request) -> web.StreamResponse:
     outcome = await state.db.call(work)
     if isinstance(outcome, web.Response):
         return outcome
-    location = f"{request.scheme}://{request.host}/api/now/attachment/{outcome['sys_id']}"
+    # Where a real instance points: the versioned download URL of the new file.
+    origin = f"{request.scheme}://{request.host}"
+    location = f"{origin}/api/now/v1/attachment/{outcome['sys_id']}/file"
     return sn_json({"result": outcome}, 201, {"Location": location})
 
 
 async def list_attachments(request: web.Request) -> web.StreamResponse:
     """GET with `sysparm_query` (e.g. `table_sys_id=<id>`), paged like the Table API."""
     actor = actor_of(request)
-    parsed = parse(request.query.get("sysparm_query", ""))
+    try:
+        parsed = parse(request.query.get("sysparm_query", ""), query_context(request))
+    except QueryError as refused:
+        return query_refused(refused)
     limit = int_param(request, "sysparm_limit", DEFAULT_LIMIT)
     limit = limit if limit > 0 else DEFAULT_LIMIT
     offset = max(0, int_param(request, "sysparm_offset", 0))
@@ -104,7 +156,10 @@ async def list_attachments(request: web.Request) -> web.StreamResponse:
         ]
         return shaped, total or 0
 
-    result, total = await request.app[STATE].db.call(work)
+    try:
+        result, total = await request.app[STATE].db.call(work)
+    except QueryError as refused:
+        return query_refused(refused)
     headers = {"X-Total-Count": str(total)}
     link = link_header(request, offset, limit, total)
     if link and not flag(request, "sysparm_suppress_pagination_header"):

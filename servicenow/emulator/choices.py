@@ -49,6 +49,8 @@ _CLOSE_CODES = [
 ]
 _HOLD = [("1", "Awaiting Caller"), ("3", "Awaiting Problem"), ("4", "Awaiting Vendor")]
 _HOLD += [("5", "Awaiting Change")]
+_PROBLEM_STATE = [("101", "New"), ("102", "Assess"), ("103", "Root Cause Analysis")]
+_PROBLEM_STATE += [("104", "Fix in Progress"), ("106", "Resolved"), ("107", "Closed")]
 _HR_STATE = [("1", "Draft"), ("10", "Ready"), ("16", "Awaiting Approval")]
 _HR_STATE += [("18", "Awaiting Acceptance"), ("20", "Work in Progress"), ("24", "Suspended")]
 _HR_STATE += [("3", "Closed Complete"), ("4", "Closed Incomplete"), ("7", "Cancelled")]
@@ -79,6 +81,12 @@ CHOICES: dict[tuple[str, str], list[Choice]] = {
     ("incident", "notify"): _plain([("1", "Do Not Notify"), ("2", "Send Email")]),
     ("incident", "escalation"): _plain([("0", "Normal"), ("1", "Moderate"), ("2", "High")]),
     ("incident", "approval"): _plain([("not requested", "Not Yet Requested")]),
+    ("problem", "state"): _plain(_PROBLEM_STATE),
+    ("problem", "problem_state"): _plain(_PROBLEM_STATE),
+    ("problem", "impact"): _plain(_LEVELS),
+    ("problem", "urgency"): _plain(_LEVELS),
+    ("problem", "priority"): _plain(_PRIORITY),
+    ("problem", "category"): _plain(_CATEGORY),
     ("sn_hr_core_case", "state"): _plain(_HR_STATE),
     ("sn_hr_core_case", "priority"): _plain(_PRIORITY),
     ("sn_hr_core_case", "contact_type"): _plain(_HR_CONTACT),

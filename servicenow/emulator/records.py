@@ -12,9 +12,9 @@ from typing import Any
 
 from servicenow.emulator.acl import Actor
 from servicenow.emulator.choices import HR_CLOSED_STATES, INCIDENT_INACTIVE_STATES
+from servicenow.emulator.equery import Parsed
 from servicenow.emulator.schema import HR_COES, TABLES, FieldType, TableDef, has_class_column
 from servicenow.emulator.sql import ROW, compile_order, compile_where
-from servicenow.query import ParsedQuery
 
 Row = dict[str, str]
 IdFactory = Callable[[], str]
@@ -85,13 +85,13 @@ def get_row(conn: sqlite3.Connection, table: TableDef, sys_id: str) -> Row | Non
 def select(
     conn: sqlite3.Connection,
     table: TableDef,
-    parsed: ParsedQuery,
+    parsed: Parsed,
     limit: int,
     offset: int,
     with_count: bool = True,
 ) -> tuple[list[Row], int | None]:
     """A page of rows matching the query, and the number of matches (ignoring limit and ACLs)."""
-    where = compile_where(table, parsed)
+    where = compile_where(table, parsed.where)
     sql = (
         f'SELECT {ROW}.* FROM "{table.storage}" AS {ROW} WHERE {where.sql} '
         f"ORDER BY {compile_order(table, parsed.order_by)} LIMIT ? OFFSET ?"
@@ -125,6 +125,8 @@ def insert(
             403, "Operation Failed", f"Error during insert of {table.name} ({number})"
         )
     writable, journals, password = _split_values(table, values)
+    if not actor.is_any_agent:
+        journals.pop("work_notes", None)
     row = {name: "" for name in table.fields}
     row.update(writable)
     row.update(
@@ -143,6 +145,7 @@ def insert(
     _write_journals(conn, table, row, journals, (actor, now, new_id))
     if password:
         set_password(conn, sys_id, password)
+        row["user_password"] = "set"
     return row
 
 
@@ -178,6 +181,7 @@ def update(
     _write_journals(conn, table, new, journals, (actor, now, new_id))
     if password:
         set_password(conn, row["sys_id"], password)
+        new["user_password"] = "set"
     return new
 
 
@@ -197,12 +201,14 @@ def journal_entries(conn: sqlite3.Connection, element_id: str) -> list[Row]:
 
 
 def set_password(conn: sqlite3.Connection, user_id: str, password: str) -> None:
-    """Store a salted hash of a user's password (never readable through the Table API)."""
+    """Store a salted hash of a user's password (never readable through the Table API); the
+    sys_user column only marks that a password is set, so reads show it masked."""
     salt = secrets.token_hex(8)
     conn.execute(
         "INSERT OR REPLACE INTO emu_credential (user_id, salt, hash) VALUES (?, ?, ?)",
         (user_id, salt, password_hash(salt, password)),
     )
+    conn.execute("UPDATE sys_user SET user_password = 'set' WHERE sys_id = ?", (user_id,))
 
 
 def password_hash(salt: str, password: str) -> str:
@@ -225,7 +231,8 @@ def _split_values(
             if field.type is FieldType.JOURNAL and value.strip():
                 journals[name] = value
         elif field.type is FieldType.PASSWORD:
-            password = value
+            # A record read and written back carries the mask, not a new password.
+            password = "" if value == "********" else value
         else:
             writable[name] = value
     if "sys_class_name" in writable and writable["sys_class_name"] not in _classes(table):

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from servicenow.emulator.acl import Actor
+from servicenow.emulator.acl import Actor, can_read_work_notes
 from servicenow.emulator.choices import choice_label
 from servicenow.emulator.records import (
     JOURNAL_TYPES,
@@ -21,6 +21,7 @@ from servicenow.emulator.records import (
 )
 from servicenow.emulator.schema import TABLES, FieldDef, FieldType, TableDef, class_label
 
+PASSWORD_MASK = "********"
 JOURNAL_LABELS = {"comments": "Additional comments", "work_notes": "Work notes"}
 
 
@@ -79,7 +80,7 @@ class Renderer:
                 return None
             row = self._load(target, row.get(field_def.name, "")) if row else None
             table, field_def = target, target.fields.get(name)
-        if field_def is None or field_def.type is FieldType.PASSWORD:
+        if field_def is None:
             return None
         return table, row, field_def
 
@@ -93,13 +94,16 @@ class Renderer:
         raw = row.get(field_def.name, "") if row else ""
         if field_def.type is FieldType.REFERENCE:
             return self._reference(field_def, raw)
+        if field_def.type is FieldType.PASSWORD:
+            # Stored as a salted hash elsewhere; the column only says whether one is set.
+            raw = PASSWORD_MASK if raw else ""
         journal = field_def.type in JOURNAL_TYPES
         if self.mode is DisplayMode.FALSE:
             # Value mode never shows journals and needs no display work (most requests).
             return "" if journal else raw
         if journal:
             raw = ""
-            display = self._journal(row, field_def.name) if row else ""
+            display = self._journal(table, row, field_def.name) if row else ""
         else:
             display = self._display(table, field_def, raw)
         if self.mode is DisplayMode.TRUE:
@@ -136,8 +140,12 @@ class Renderer:
             return to_zone(raw, self.viewer.time_zone)
         return raw
 
-    def _journal(self, row: Row, element: str) -> str:
-        wanted = ("comments", "work_notes") if element == "comments_and_work_notes" else (element,)
+    def _journal(self, table: TableDef, row: Row, element: str) -> str:
+        wanted: tuple[str, ...] = (
+            ("comments", "work_notes") if element == "comments_and_work_notes" else (element,)
+        )
+        if not can_read_work_notes(self.viewer, table):
+            wanted = tuple(name for name in wanted if name != "work_notes")
         if row["sys_id"] not in self._journals:
             self._journals[row["sys_id"]] = journal_entries(self.conn, row["sys_id"])
         entries = [e for e in self._journals[row["sys_id"]] if e["element"] in wanted]
@@ -162,14 +170,10 @@ def _layout(
     table_name: str, fields: tuple[str, ...] | None
 ) -> tuple[tuple[FieldDef, ...], tuple[str, ...]]:
     """What `render` shows, worked out once per table and `sysparm_fields`: the plain fields in
-    the server's order (passwords never), then the dot-walks as asked."""
+    the server's order, then the dot-walks as asked."""
     table = TABLES[table_name]
     wanted = set(fields) if fields is not None else set(table.fields)
-    plain = tuple(
-        field_def
-        for name, field_def in table.fields.items()
-        if name in wanted and field_def.type is not FieldType.PASSWORD
-    )
+    plain = tuple(field_def for name, field_def in table.fields.items() if name in wanted)
     walked = tuple(dict.fromkeys(name for name in fields or () if "." in name))
     return plain, walked
 

@@ -53,6 +53,8 @@ def unauthenticated() -> web.Response:
     """401 with the challenge header."""
     response = sn_error(401, *UNAUTHENTICATED)
     response.headers["WWW-Authenticate"] = 'Basic realm="Service-now"'
+    # A real instance says it is not logged in on a 401.
+    response.headers["X-Is-Logged-In"] = "false"
     return response
 
 
@@ -101,9 +103,13 @@ def flag(request: web.Request, name: str) -> bool:
     return request.query.get(name, "").lower() == "true"
 
 
+INT_MAX = 2**31 - 1
+
+
 def int_param(request: web.Request, name: str, default: int) -> int:
-    """An integer query parameter; what cannot be read means the default."""
+    """An integer query parameter; what cannot be read means the default, and huge values are
+    capped (the instance reads them as Java ints; SQLite would overflow)."""
     try:
-        return int(request.query.get(name, ""))
+        return max(-INT_MAX, min(int(request.query.get(name, "")), INT_MAX))
     except ValueError:
         return default

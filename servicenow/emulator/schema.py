@@ -71,8 +71,14 @@ _INT, _DT, _J = FieldType.INTEGER, FieldType.DATETIME, FieldType.JOURNAL
 
 
 def _fields(*specs: FieldDef | str) -> dict[str, FieldDef]:
+    """Fields in the order records show them. On task tables a real instance puts `sys_id`
+    just before `contact_type` (every incident and problem capture does), not first or last."""
     defs = [spec if isinstance(spec, FieldDef) else FieldDef(spec) for spec in specs]
-    return {item.name: item for item in (*defs, *SYSTEM_FIELDS)}
+    system = list(SYSTEM_FIELDS)
+    names = [item.name for item in defs]
+    if "contact_type" in names:
+        defs.insert(names.index("contact_type"), system.pop(0))
+    return {item.name: item for item in (*defs, *system)}
 
 
 def _ref(name: str, table: str, label: str = "") -> FieldDef:
@@ -159,6 +165,33 @@ INCIDENT = TableDef(
         *("time_worked", "business_duration", "group_list", "business_stc"),
         *("calendar_duration", "delivery_task"),
         *("approval_history", "additional_assignee_list"),
+    ),
+)
+
+# What clients' own tests assume every instance has: a few problems (PRB...).
+PROBLEM = TableDef(
+    name="problem",
+    label="Problem",
+    display="number",
+    number_prefix="PRB",
+    number_start=40001,
+    fields=_fields(
+        *_task_fields(),
+        _num_choice("state"),
+        _num_choice("problem_state"),
+        _num_choice("impact"),
+        _num_choice("urgency"),
+        FieldDef("category", _CHO),
+        FieldDef("known_error", _BOOL),
+        FieldDef("major_problem", _BOOL),
+        "workaround",
+        "cause_notes",
+        "fix_notes",
+        _ref("first_reported_by_task", "task"),
+        FieldDef("related_incidents", _INT),
+        FieldDef("reassignment_count", _INT),
+        FieldDef("resolved_at", _DT, label="Resolved"),
+        _ref("resolved_by", "sys_user"),
     ),
 )
 
@@ -334,7 +367,7 @@ _SIMPLE_TABLES = (
 )
 
 TABLES: dict[str, TableDef] = {
-    table.name: table for table in (INCIDENT, HR_CASE, SYS_USER, *_SIMPLE_TABLES)
+    table.name: table for table in (INCIDENT, PROBLEM, HR_CASE, SYS_USER, *_SIMPLE_TABLES)
 }
 for _coe, (_label, _group) in HR_COES.items():
     TABLES[_coe] = TableDef(

@@ -19,6 +19,13 @@ from servicenow.emulator.demo_work import seed_catalogue, seed_work
 from servicenow.emulator.schema import HR_COES, STORAGE_TABLES, TABLES
 
 DEMO_PASSWORD = "Demo!2026"
+# The sys_id of `admin` on every stock instance; clients' own tests look it up by it.
+STOCK_ADMIN_ID = "6816f79cc0a8016401c5a33be04be441"
+PROBLEMS = (
+    ("Email server intermittently rejects large attachments", "101", "2", "2", "software"),
+    ("VPN concentrator drops sessions after 60 minutes", "103", "1", "2", "network"),
+    ("Laptop docking stations lose external monitors", "106", "3", "3", "hardware"),
+)
 START = datetime(2026, 1, 5, 9, 0, 0)
 SYSTEM = Actor(sys_id="", user_name="system", name="System", roles=frozenset({"admin"}))
 DEPARTMENTS = ("Sales", "Finance", "Human Resources", "IT", "Engineering", "Marketing", "Legal")
@@ -193,6 +200,7 @@ def seed_metadata(conn: sqlite3.Connection, admin_password: str) -> Actor:
     admin_id = seeder.add(
         "sys_user",
         "admin",
+        sys_id=STOCK_ADMIN_ID,
         user_name="admin",
         first_name="System",
         last_name="Administrator",
@@ -234,6 +242,24 @@ class DemoCompany(Seeder):
         self._groups()
         seed_catalogue(self)
         seed_work(self)
+        self._problems()
+
+    def _problems(self) -> None:
+        agent = self.users["itil.agent"]
+        for key, (text, state, impact, urgency, category) in enumerate(PROBLEMS):
+            values = {
+                "short_description": text,
+                "state": state,
+                "problem_state": state,
+                "impact": impact,
+                "urgency": urgency,
+                "priority": str(int(impact) + int(urgency) - 1),
+                "category": category,
+                "assignment_group": self.groups["Service Desk"],
+                "known_error": "true" if state == "106" else "false",
+                "active": "false" if state == "106" else "true",
+            }
+            self.add_as(agent, "problem", str(key), values)
 
     def person(
         self,

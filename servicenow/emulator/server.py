@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from servicenow.emulator import attachments, pages, tableapi
+from servicenow.emulator import attachments, batch, pages, stats, tableapi
 from servicenow.emulator.acl import Actor
 from servicenow.emulator.auth import (
     TokenStore,
@@ -24,7 +25,13 @@ from servicenow.emulator.auth import (
 )
 from servicenow.emulator.db import Database
 from servicenow.emulator.faults import FaultInjector, FaultSettings
-from servicenow.emulator.responses import add_standard_headers, sn_error, sn_json, unauthenticated
+from servicenow.emulator.responses import (
+    add_standard_headers,
+    method_not_allowed,
+    sn_error,
+    sn_json,
+    unauthenticated,
+)
 from servicenow.emulator.seed import DEMO_PASSWORD, seed_database
 from servicenow.emulator.state import STATE, EmulatorState
 from servicenow.emulator.tableapi import ACTOR
@@ -39,8 +46,33 @@ DEMO_USERS = ("abel.tuter", "beth.anglin", "itil.agent", "hr.agent")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+# A real instance takes request lines and headers far beyond aiohttp's 8 KiB defaults: pysnc
+# only switches to the Batch API past ~10 000 characters of query string.
+MAX_LINE_BYTES = 128 * 1024
+MAX_FIELD_BYTES = 64 * 1024
+UNKNOWN_API = "Requested URI does not represent any resource"
+
+
 def _faulty(path: str) -> bool:
     return path.startswith("/api/") or path == "/oauth_token.do"
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure answers in ServiceNow's JSON envelope, never aiohttp's plain text."""
+    try:
+        return await handler(request)
+    except web.HTTPException as refused:
+        if refused.status < 400:
+            raise
+        if refused.status == 404 and request.path.startswith("/api/"):
+            return sn_error(400, UNKNOWN_API)
+        if refused.status == 405:
+            return method_not_allowed(request.method)
+        return sn_error(refused.status, refused.reason)
+    except Exception:
+        log.exception("emulator request failed", extra={"path": request.path})
+        return sn_error(500, "Internal server error", "The emulator failed; see its log.")
 
 
 @web.middleware
@@ -78,11 +110,17 @@ async def inject_faults(request: web.Request, handler: Handler) -> web.StreamRes
 
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Basic or Bearer on `/api/`; `/emulator/` additionally needs `admin`."""
+    """Basic or Bearer on `/api/`; `/emulator/` also takes a page session and needs `admin`;
+    record pages and lists take basic auth or a session, else send the browser to sign in."""
     is_api, is_admin_path = request.path.startswith("/api/"), request.path.startswith("/emulator/")
-    if not (is_api or is_admin_path):
+    is_page = pages.needs_sign_in(request.path)
+    if not (is_api or is_admin_path or is_page):
         return await handler(request)
     actor = await _actor(request)
+    if actor is None and not is_api:
+        actor = await pages.session_actor(request)
+    if actor is None and is_page:
+        raise web.HTTPFound(pages.login_url(request.path_qs))
     if actor is None:
         return unauthenticated()
     if is_admin_path and not actor.is_admin:
@@ -123,7 +161,8 @@ async def oauth_token(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     state = request.app[STATE]
     fields = {name: str(value) for name, value in form.items()}
-    if not state.tokens.client_ok(fields.get("client_id", ""), fields.get("client_secret", "")):
+    client_id, client_secret = _client_credentials(request, fields)
+    if not state.tokens.client_ok(client_id, client_secret):
         return token_denied()
     grant = fields.get("grant_type", "")
     if grant == "password":
@@ -142,6 +181,15 @@ async def oauth_token(request: web.Request) -> web.StreamResponse:
         admin_id = await state.db.call(_admin_id)
         return web.json_response(state.tokens.issue(admin_id, None, with_refresh=False))
     return token_denied()
+
+
+def _client_credentials(request: web.Request, fields: dict[str, str]) -> tuple[str, str]:
+    """The OAuth client's id and secret from an HTTP Basic header (RFC 6749 §2.3.1, what
+    requests-oauthlib sends by default) or, failing that, from the form body."""
+    in_header = basic_credentials(request.headers.get("Authorization", ""))
+    if in_header is not None:
+        return in_header
+    return fields.get("client_id", ""), fields.get("client_secret", "")
 
 
 def _admin_id(conn: Any) -> str:
@@ -187,10 +235,12 @@ async def reset_faults(request: web.Request) -> web.StreamResponse:
 
 def create_emulator_app(state: EmulatorState) -> web.Application:
     """The aiohttp application over an opened, seeded database."""
-    app = web.Application(middlewares=[request_log, inject_faults, authenticate])
+    app = web.Application(middlewares=[json_errors, request_log, inject_faults, authenticate])
     app[STATE] = state
     tableapi.add_routes(app)
     attachments.add_routes(app)
+    batch.add_routes(app)
+    stats.add_routes(app)
     pages.add_routes(app)
     app.router.add_post("/oauth_token.do", oauth_token)
     app.router.add_get("/emulator/requests", get_requests)
@@ -245,8 +295,10 @@ async def start_emulator(
     faults: FaultSettings | dict[str, Any] | None = None,
     token_lifetime_seconds: int = 1800,
     clock: Callable[[], float] = time.time,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> RunningEmulator:
-    """Open (and seed) the database and serve the emulator; port 0 picks a free port."""
+    """Open (and seed) the database and serve the emulator; port 0 picks a free port, an
+    `ssl_context` serves https."""
     password = admin_password or secrets.token_urlsafe(12)
     db = Database(db_path)
     await db.open()
@@ -257,12 +309,19 @@ async def start_emulator(
         injector.update(faults.model_dump() if isinstance(faults, FaultSettings) else faults)
     tokens = TokenStore(OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, token_lifetime_seconds, clock)
     state = EmulatorState(db=db, tokens=tokens, faults=injector, clock=clock)
-    runner = web.AppRunner(create_emulator_app(state), access_log=None, shutdown_timeout=1)
+    runner = web.AppRunner(
+        create_emulator_app(state),
+        access_log=None,
+        shutdown_timeout=1,
+        max_line_size=MAX_LINE_BYTES,
+        max_field_size=MAX_FIELD_BYTES,
+    )
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
     await site.start()
     bound = runner.addresses[0]
-    base_url = f"http://{_url_host(host)}:{bound[1]}"
+    scheme = "https" if ssl_context else "http"
+    base_url = f"{scheme}://{_url_host(host)}:{bound[1]}"
     log.info("emulator started", extra={"base_url": base_url, "seed": seed, "db": db_path})
     return RunningEmulator(runner, state, base_url, password)
 

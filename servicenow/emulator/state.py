@@ -28,6 +28,8 @@ class EmulatorState:
     faults: FaultInjector
     clock: Callable[[], float] = time.time
     basic_cache: dict[str, tuple[Actor, float]] = field(default_factory=dict)
+    # Browser sign-ins for record pages: session cookie value -> (user sys_id, expiry).
+    sessions: dict[str, tuple[str, float]] = field(default_factory=dict)
     requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
 
     def now_text(self) -> str:

@@ -13,6 +13,7 @@ from aiohttp import web
 from servicenow.emulator import acl, records
 from servicenow.emulator.acl import Actor
 from servicenow.emulator.choices import choice_value
+from servicenow.emulator.equery import Cond, Context, Parsed, QueryError, Where, parse
 from servicenow.emulator.render import DisplayMode, Renderer
 from servicenow.emulator.responses import (
     acl_denied,
@@ -27,7 +28,6 @@ from servicenow.emulator.responses import (
 )
 from servicenow.emulator.schema import TABLES, FieldType, TableDef
 from servicenow.emulator.state import STATE
-from servicenow.query import Operator, ParsedQuery, Term, parse
 
 DEFAULT_LIMIT = 10000
 API_PREFIXES = ("/api/now", "/api/now/v1", "/api/now/v2")
@@ -101,19 +101,27 @@ async def record(request: web.Request) -> web.StreamResponse:
     return method_not_allowed(request.method)
 
 
-def requested_query(request: web.Request, table: TableDef) -> ParsedQuery:
-    """`sysparm_query`, or name=value pairs naming fields when there is none."""
+def query_context(request: web.Request) -> Context:
+    """What `javascript:` helpers in this request's query evaluate against."""
+    actor = actor_of(request)
+    return Context(actor.sys_id, actor.user_name, actor.time_zone, request.app[STATE].clock())
+
+
+def requested_query(request: web.Request, table: TableDef) -> Parsed:
+    """`sysparm_query`, or name=value pairs naming fields when there is none; raises
+    `QueryError` for a query the emulator cannot evaluate."""
     encoded = request.query.get("sysparm_query")
     if encoded is not None:
-        return parse(encoded)
-    terms = [
-        ((Term(name, Operator.EQ, value),),)
-        for name, value in request.query.items()
-        if name in table.fields
-    ]
-    return ParsedQuery(
-        queries=(tuple(group for query in terms for group in query),) if terms else (), order_by=()
+        return parse(encoded, query_context(request))
+    groups = tuple(
+        (Cond(name, "=", value),) for name, value in request.query.items() if name in table.fields
     )
+    return Parsed(Where((groups,) if groups else ()))
+
+
+def query_refused(refused: QueryError) -> web.Response:
+    """400 for a query the emulator would otherwise answer wrongly."""
+    return sn_error(400, "Unsupported query", refused.detail)
 
 
 def can_read(conn: sqlite3.Connection, actor: Actor, table: TableDef, row: dict[str, str]) -> bool:
@@ -128,7 +136,10 @@ def can_read(conn: sqlite3.Connection, actor: Actor, table: TableDef, row: dict[
 async def list_records(request: web.Request, table: TableDef) -> web.StreamResponse:
     """A page of records; the limit applies before ACLs, and the count ignores them."""
     actor, view = actor_of(request), View.of(request)
-    parsed = requested_query(request, table)
+    try:
+        parsed = requested_query(request, table)
+    except QueryError as refused:
+        return query_refused(refused)
     limit = int_param(request, "sysparm_limit", DEFAULT_LIMIT)
     limit = limit if limit > 0 else DEFAULT_LIMIT
     offset = max(0, int_param(request, "sysparm_offset", 0))
@@ -140,7 +151,10 @@ async def list_records(request: web.Request, table: TableDef) -> web.StreamRespo
         visible = [row for row in rows if can_read(conn, actor, table, row)]
         return [renderer.render(table, row, view.fields) for row in visible], total
 
-    result, total = await request.app[STATE].db.call(work)
+    try:
+        result, total = await request.app[STATE].db.call(work)
+    except QueryError as refused:
+        return query_refused(refused)
     if not result and "/v1/" in request.path:
         return not_found()
     headers = {}

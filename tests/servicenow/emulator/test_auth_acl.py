@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import httpx
@@ -132,7 +133,7 @@ async def test_admin_provisions_a_user_who_can_then_sign_in(
         "user_password": "Welcome!1",
     }
     created = await admin.post("/api/now/table/sys_user", json=body)
-    assert created.status_code == 201 and "user_password" not in created.json()["result"]
+    assert created.status_code == 201 and created.json()["result"]["user_password"] == "********"
     assert created.json()["result"]["name"] == "New Hire"
     async with httpx.AsyncClient(base_url=emulator.base_url, auth=("new.hire", "Welcome!1")) as c:
         assert (await c.get("/api/now/table/incident")).json()["result"] == []
@@ -149,3 +150,48 @@ async def test_emulator_admin_endpoints_need_admin(client_for: Client, admin: ht
     assert (await client_for(None).get("/emulator/requests")).status_code == 401
     assert (await client_for("abel.tuter").get("/emulator/requests")).status_code == 403
     assert (await admin.get("/emulator/faults")).status_code == 200
+
+
+async def test_work_notes_are_hidden_from_employees_on_their_own_records(
+    client_for: Client, admin: httpx.AsyncClient
+):
+    abel = client_for("abel.tuter")
+    own = (await abel.get("/api/now/table/incident?sysparm_limit=1")).json()["result"][0]
+    path = f"/api/now/table/incident/{own['sys_id']}"
+    await admin.patch(path, json={"work_notes": "Agent-only note", "comments": "Public reply"})
+    fields = {"sysparm_fields": "comments,work_notes,comments_and_work_notes"}
+    for mode in ("true", "all"):
+        params = {**fields, "sysparm_display_value": mode}
+        seen = json.dumps((await abel.get(path, params=params)).json()["result"])
+        assert "Public reply" in seen and "Agent-only note" not in seen
+        agent = json.dumps((await client_for("itil.agent").get(path, params=params)).json())
+        assert "Public reply" in agent and "Agent-only note" in agent
+
+
+async def test_client_authenticates_in_the_basic_header_for_every_grant(emulator: RunningEmulator):
+    """RFC 6749 §2.3.1, what requests-oauthlib sends by default: the client's id and secret
+    in an HTTP Basic header instead of the body."""
+    client_auth = ("snowdesk-bot", "snowdesk-secret")
+    async with httpx.AsyncClient(base_url=emulator.base_url) as http:
+        password = await http.post(
+            "/oauth_token.do",
+            auth=client_auth,
+            data={"grant_type": "password", "username": "abel.tuter", "password": "Demo!2026"},
+        )
+        assert password.status_code == 200
+        refresh = await http.post(
+            "/oauth_token.do",
+            auth=client_auth,
+            data={"grant_type": "refresh_token", "refresh_token": password.json()["refresh_token"]},
+        )
+        assert refresh.status_code == 200 and refresh.json()["access_token"]
+        machine = await http.post(
+            "/oauth_token.do", auth=client_auth, data={"grant_type": "client_credentials"}
+        )
+        assert machine.status_code == 200 and "refresh_token" not in machine.json()
+        wrong = await http.post(
+            "/oauth_token.do",
+            auth=("snowdesk-bot", "wrong"),
+            data={"grant_type": "client_credentials", "client_secret": "snowdesk-secret"},
+        )
+        assert wrong.status_code == 401 and wrong.json()["error_description"] == "access_denied"
