@@ -22,6 +22,7 @@ from botbuilder.schema import Activity, ActivityTypes
 
 from bot import __version__
 from bot.config import BotFrameworkConfig, Settings
+from bot.deadline import BackgroundTurns
 from bot.handler import SnowdeskBot
 from bot.identity import resolve_employee
 from bot.servicenow_setup import ServiceNowConnection, connect
@@ -40,6 +41,7 @@ SETTINGS = web.AppKey("settings", Settings)
 SERVICENOW = web.AppKey("servicenow", ServiceNowConnection)
 STORAGE = web.AppKey("storage", Storage)
 BOT = web.AppKey("bot", SnowdeskBot)
+BACKGROUND = web.AppKey("background", BackgroundTurns)
 Connector = Callable[[Settings], Awaitable[ServiceNowConnection]]
 
 
@@ -64,11 +66,14 @@ def create_app(
         resolver = _employee_resolver(settings, user_state, connection.orchestrator)
         deps = TopicDeps(orchestrator=connection.orchestrator, current_employee=resolver)
         main_dialog = MainDialog(build_topics(deps), recognizer)
-        return SnowdeskBot(private_state, user_state, main_dialog, settings.app_id)
+        return SnowdeskBot(
+            private_state, user_state, main_dialog, settings.app_id, settings.ack_seconds
+        )
 
     app = web.Application(middlewares=[_plain_errors])
     app[SETTINGS] = settings
     app[STORAGE] = storage
+    app[BACKGROUND] = BackgroundTurns()
     # The metadata cache (choice labels, HR services) lives in the bot's storage by default.
     connector = connect_servicenow or functools.partial(connect, storage=storage)
     app.cleanup_ctx.append(_servicenow_context(connector, build_bot))
@@ -137,6 +142,8 @@ def _servicenow_context(
         try:
             yield
         finally:
+            # Turns still running in the background finish before ServiceNow goes away.
+            await app[BACKGROUND].close()
             await connection.aclose()
 
     return servicenow
@@ -155,7 +162,12 @@ def _messages_route(
         if not isinstance(body, dict) or not body.get("type"):
             raise web.HTTPBadRequest(text="An activity needs a type.")
         try:
-            response = await adapter.process(request, request.app[BOT])
+            response = await request.app[BACKGROUND].within(
+                adapter.process(request, request.app[BOT]),
+                request.app[SETTINGS].ack_seconds,
+                invoke=body.get("type") == ActivityTypes.invoke,
+                activity_id=str(body.get("id") or ""),
+            )
         except (PermissionError, jwt.PyJWTError) as error:
             raise web.HTTPUnauthorized(
                 text="The request's credentials were not accepted."

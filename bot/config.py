@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     ticket_prefixes: str = Field(
         "INC", validation_alias=_alias("SNOWDESK_TICKET_PREFIXES", "ticket_prefixes")
     )
+    ack_seconds: float = Field(
+        5.0, gt=0, le=10, validation_alias=_alias("SNOWDESK_ACK_SECONDS", "ack_seconds")
+    )
     identity_ttl_seconds: int = Field(
         3600, validation_alias=_alias("SNOWDESK_IDENTITY_TTL", "identity_ttl_seconds")
     )

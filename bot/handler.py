@@ -12,9 +12,10 @@ from botbuilder.core import (
 )
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import DialogExtensions
-from botbuilder.schema import Activity, ChannelAccount
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from msrest.serialization import Model
 
+from bot.deadline import kept_informed
 from bot.personal import POINTER, is_shared, run_in_personal_chat, speaker_name
 from cards.common import welcome_card
 from dialogs.base import send_card
@@ -58,15 +59,21 @@ class SnowdeskBot(TeamsActivityHandler):
         user_state: UserState,
         main_dialog: MainDialog,
         bot_app_id: str = "",
+        progress_after_seconds: float = 5.0,
     ) -> None:
         self.private_state = private_state
         self.user_state = user_state
         self.main_dialog = main_dialog
         self.bot_app_id = bot_app_id
+        self.progress_after_seconds = progress_after_seconds
         self.dialog_state = private_state.create_property("DialogState")
 
     async def on_turn(self, turn_context: TurnContext) -> None:
-        await super().on_turn(turn_context)
+        if turn_context.activity.type != ActivityTypes.message:
+            await super().on_turn(turn_context)
+        else:
+            async with kept_informed(turn_context, self.progress_after_seconds):
+                await super().on_turn(turn_context)
         await self._save(turn_context)
 
     async def _save(self, turn_context: TurnContext) -> None:

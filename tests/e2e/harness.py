@@ -7,11 +7,12 @@ request, so when the POST to `/api/messages` returns, every reply has been recor
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
 import itertools
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,12 +38,30 @@ class FakeConnector:
     activities: list[dict[str, Any]] = field(default_factory=list)
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
+    _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     async def _receive(self, request: web.Request) -> web.Response:
         activity = await request.json()
         activity["_conversation"] = request.match_info["conversation_id"]
         self.activities.append(activity)
+        async with self._arrived:
+            self._arrived.notify_all()
         return web.json_response({"id": f"reply-{next(self._ids)}"})
+
+    async def message_where(
+        self, matches: Callable[[dict[str, Any]], bool], since: int = 0, within: float = 30
+    ) -> dict[str, Any]:
+        """The first message since `since` that `matches`, waiting for it to arrive (a turn
+        finishing in the background); `within` only bounds a test that would hang."""
+
+        def found() -> dict[str, Any] | None:
+            return next((a for a in self.replies(since) if matches(a)), None)
+
+        async with asyncio.timeout(within), self._arrived:
+            await self._arrived.wait_for(lambda: found() is not None)
+        message = found()
+        assert message is not None
+        return message
 
     async def _member(self, request: web.Request) -> web.Response:
         member = self.members.get(request.match_info["user_id"])

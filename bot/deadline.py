@@ -1,0 +1,101 @@
+"""Inside Teams' deadline: `/api/messages` answers in seconds whatever ServiceNow does.
+
+Teams redelivers an activity whose POST has not been answered within about 15 s, so a turn
+still running after `ack_seconds` is answered at once and carries on in the background; its
+replies reach the user through the connector exactly as they would have (they never travel in
+the HTTP response of a message activity). While a turn waits, the user is told it is in hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity, ActivityTypes
+
+log = logging.getLogger(__name__)
+
+STILL_WORKING = "I'm still waiting for ServiceNow. I'll post the answer here as soon as I have it."
+# What an Action.Execute invoke answers when its turn goes on in the background.
+INVOKE_ACCEPTED = "Working on it: the answer will appear in the chat."
+
+
+@dataclass
+class BackgroundTurns:
+    """Turns that outlived their HTTP request; finished (or cancelled) when the app stops."""
+
+    running: set[asyncio.Task[web.StreamResponse | None]] = field(default_factory=set)
+
+    async def within(
+        self,
+        turn: Awaitable[web.StreamResponse | None],
+        ack_seconds: float,
+        *,
+        invoke: bool,
+        activity_id: str,
+    ) -> web.StreamResponse:
+        """The turn's own response when it ends within `ack_seconds`, else an acknowledgement
+        (202, or for an invoke a message response) while it goes on in the background."""
+        task = asyncio.ensure_future(turn)
+        done, _ = await asyncio.wait({task}, timeout=ack_seconds)
+        if task in done:
+            return task.result() or web.Response(status=201)
+        self.running.add(task)
+        task.add_done_callback(self._finished)
+        log.info("turn.backgrounded", extra={"activity_id": activity_id, "after_s": ack_seconds})
+        if invoke:
+            body = {
+                "statusCode": 200,
+                "type": "application/vnd.microsoft.activity.message",
+                "value": INVOKE_ACCEPTED,
+            }
+            return web.json_response(body)
+        return web.Response(status=202)
+
+    def _finished(self, task: asyncio.Task[web.StreamResponse | None]) -> None:
+        self.running.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            error = task.exception()
+            log.error("turn.background_failed", extra={"error_type": type(error).__name__})
+
+    async def close(self, grace_seconds: float = 5.0) -> None:
+        """Let background turns finish for a moment, then cancel what is left."""
+        if not self.running:
+            return
+        _, pending = await asyncio.wait(set(self.running), timeout=grace_seconds)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+@contextlib.asynccontextmanager
+async def kept_informed(
+    context: TurnContext, after_seconds: float, typing_every: float = 3.0
+) -> AsyncIterator[None]:
+    """While the body runs: after `after_seconds`, say the answer is coming, then keep the
+    typing indicator alive, so a slow ServiceNow never looks like a dead bot."""
+    watcher = asyncio.create_task(_inform(context, after_seconds, typing_every))
+    try:
+        yield
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+
+
+async def _inform(context: TurnContext, after_seconds: float, typing_every: float) -> None:
+    await asyncio.sleep(after_seconds)
+    try:
+        await context.send_activity(STILL_WORKING)
+        while True:
+            await context.send_activity(Activity(type=ActivityTypes.typing))
+            await asyncio.sleep(typing_every)
+    except asyncio.CancelledError:
+        raise
+    except Exception as error:  # a failed progress note must never fail the turn itself
+        log.warning("turn.progress_failed", extra={"error_type": type(error).__name__})

@@ -1,0 +1,48 @@
+"""Inside Teams' deadline: a slow or hanging ServiceNow never holds /api/messages.
+
+Teams redelivers an activity whose POST is not answered within ~15 s; the bot answers after
+`SNOWDESK_ACK_SECONDS` (here 0.5 s) and the turn finishes in the background, reaching the
+user through the connector with the result or a clear failure.
+"""
+
+from __future__ import annotations
+
+from bot.deadline import STILL_WORKING
+from servicenow.client import RetryPolicy
+from tests.desk import EmulatorAdmin, bot_and_emulator, desk_settings
+
+# One attempt that gives up after 1 s of silence: the failure arrives quickly in the test.
+IMPATIENT = RetryPolicy(attempts=1, read_timeout=1.0, budget=2.0)
+
+
+def _settings(name: str):  # type: ignore[no-untyped-def]
+    return desk_settings(name).model_copy(update={"ack_seconds": 0.5})
+
+
+async def test_hanging_servicenow_gets_an_answer_at_once_and_a_clear_failure_later() -> None:
+    """ServiceNow hangs; user: "my tickets" → HTTP 202 at the deadline, "still waiting", then
+    "ServiceNow isn't answering… (reference …)" in the chat; nothing is redelivered."""
+    async with bot_and_emulator(_settings("deadline-hang"), IMPATIENT) as (chat, http):
+        await EmulatorAdmin(http).faults(hang_next=50, hang_seconds=30)
+        since = len(chat.connector.activities)
+        response = await chat.post(chat.activity("message", text="my tickets"))
+        assert response.status_code == 202
+        failure = await chat.connector.message_where(
+            lambda m: "isn't answering" in (m.get("text") or ""), since
+        )
+        assert "reference" in failure["text"]
+        texts = [m.get("text") for m in chat.connector.replies(since)]
+        assert STILL_WORKING in texts
+        await EmulatorAdmin(http).faults(hang_next=0)
+
+
+async def test_slow_servicenow_result_arrives_after_the_acknowledgement() -> None:
+    """ServiceNow stalls 1.5 s once; user: "my tickets" → HTTP 202, then the list card."""
+    patient = RetryPolicy(attempts=1, read_timeout=10.0, budget=15.0)
+    async with bot_and_emulator(_settings("deadline-slow"), patient) as (chat, http):
+        await EmulatorAdmin(http).faults(hang_next=1, hang_seconds=1.5)
+        since = len(chat.connector.activities)
+        response = await chat.post(chat.activity("message", text="my tickets"))
+        assert response.status_code == 202
+        listing = await chat.connector.message_where(lambda m: bool(m.get("attachments")), since)
+        assert listing["attachments"][0]["content"]["body"][0]["text"].startswith("Your open")
