@@ -7,6 +7,7 @@ user through the connector with the result or a clear failure.
 
 from __future__ import annotations
 
+from bot.config import Settings
 from bot.deadline import STILL_WORKING
 from servicenow.client import RetryPolicy
 from tests.desk import EmulatorAdmin, bot_and_emulator, desk_settings
@@ -15,7 +16,7 @@ from tests.desk import EmulatorAdmin, bot_and_emulator, desk_settings
 IMPATIENT = RetryPolicy(attempts=1, read_timeout=1.0, budget=2.0)
 
 
-def _settings(name: str):  # type: ignore[no-untyped-def]
+def _settings(name: str) -> Settings:
     return desk_settings(name).model_copy(update={"ack_seconds": 0.5})
 
 
