@@ -10,7 +10,6 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import jwt
 from aiohttp import web
 from botbuilder.core import ConversationState, Storage, TurnContext, UserState
 from botbuilder.integration.aiohttp import (
@@ -20,12 +19,14 @@ from botbuilder.integration.aiohttp import (
 from botbuilder.schema import Activity, ActivityTypes
 
 from bot import __version__
+from bot.auth import FailClosedAuthentication
 from bot.config import BotFrameworkConfig, Settings
+from bot.edge import MessagesEndpoint
 from bot.handler import SnowdeskBot
 from bot.identity import resolve_employee
 from bot.logs import new_reference_id
 from bot.servicenow_setup import ServiceNowConnection, connect
-from bot.storage import close_storage, create_storage, describe_storage
+from bot.storage import claims_for, close_storage, create_storage, describe_storage
 from dialogs.base import TopicDeps
 from dialogs.main import MainDialog
 from dialogs.recognizer import Recognizer
@@ -60,7 +61,11 @@ def create_app(
     recognizer = recognizer or Recognizer.load(settings.triggers_dir, settings.ticket_prefix_list)
     main_dialog = MainDialog(build_topics(deps), recognizer)
     bot = SnowdeskBot(conversation_state, user_state, main_dialog)
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(BotFrameworkConfig(settings)))
+    auth = FailClosedAuthentication(
+        ConfigurationBotFrameworkAuthentication(BotFrameworkConfig(settings)),
+        anonymous=settings.anonymous,
+    )
+    adapter = CloudAdapter(auth)
     adapter.on_turn_error = _turn_error_handler(conversation_state)
 
     app = web.Application(middlewares=[_plain_errors])
@@ -71,7 +76,9 @@ def create_app(
     app.cleanup_ctx.append(_servicenow_context(deps, connector))
     if owns_storage:
         app.on_cleanup.append(_close_storage)
-    app.router.add_post("/api/messages", _messages_route(adapter, bot))
+    app.on_cleanup.append(functools.partial(_close_auth, auth))
+    endpoint = MessagesEndpoint(adapter, auth, bot, claims_for(storage))
+    app.router.add_post("/api/messages", endpoint.handle)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/privacy", _legal_page(PRIVACY))
     app.router.add_get("/terms", _legal_page(TERMS))
@@ -80,6 +87,10 @@ def create_app(
 
 async def _close_storage(app: web.Application) -> None:
     await close_storage(app[STORAGE])
+
+
+async def _close_auth(auth: FailClosedAuthentication, app: web.Application) -> None:
+    auth.close()
 
 
 # The Teams manifest links to these; admins replace them with their organisation's own.
@@ -135,29 +146,6 @@ def _servicenow_context(
     return servicenow
 
 
-def _messages_route(
-    adapter: CloudAdapter, bot: SnowdeskBot
-) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    async def messages(request: web.Request) -> web.StreamResponse:
-        if "application/json" not in request.headers.get("Content-Type", ""):
-            raise web.HTTPUnsupportedMediaType(text="Send the activity as application/json.")
-        try:
-            body = await request.json()
-        except ValueError as error:
-            raise web.HTTPBadRequest(text="The body is not valid JSON.") from error
-        if not isinstance(body, dict) or not body.get("type"):
-            raise web.HTTPBadRequest(text="An activity needs a type.")
-        try:
-            response = await adapter.process(request, bot)
-        except (PermissionError, jwt.PyJWTError) as error:
-            raise web.HTTPUnauthorized(
-                text="The request's credentials were not accepted."
-            ) from error
-        return response or web.Response(status=201)
-
-    return messages
-
-
 async def _healthz(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     connection = request.app.get(SERVICENOW)
@@ -204,18 +192,24 @@ def _turn_error_handler(
                 "conversation_id": activity.conversation.id if activity.conversation else "",
             },
         )
-        await context.send_activity(
-            f"Sorry, something went wrong on my side. Please try again (reference {reference})."
-        )
-        if activity.channel_id == "emulator":
+        try:
             await context.send_activity(
-                Activity(
-                    type=ActivityTypes.trace,
-                    name="on_turn_error",
-                    label="TurnError",
-                    value=f"{type(error).__name__} (reference {reference})",
-                    value_type="https://www.botframework.com/schemas/error",
+                f"Sorry, something went wrong on my side. Please try again (reference {reference})."
+            )
+            if activity.channel_id == "emulator":
+                await context.send_activity(
+                    Activity(
+                        type=ActivityTypes.trace,
+                        name="on_turn_error",
+                        label="TurnError",
+                        value=f"{type(error).__name__} (reference {reference})",
+                        value_type="https://www.botframework.com/schemas/error",
+                    )
                 )
+        except Exception as send_error:  # the channel itself failed: the log line is all we have
+            log.warning(
+                "turn.error_not_delivered",
+                extra={"ref": reference, "error_type": type(send_error).__name__},
             )
         # A fresh start: the dialog stack that failed is dropped.
         await conversation_state.delete(context)
