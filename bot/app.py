@@ -211,7 +211,9 @@ def _turn_error_handler(
                 "turn.error_not_delivered",
                 extra={"ref": reference, "error_type": type(send_error).__name__},
             )
-        # A fresh start: the dialog stack that failed is dropped.
+        # A fresh start: the dialog stack that failed is dropped. A turn can fail before its
+        # state was loaded (botbuilder's delete then raises KeyError), so load it first.
+        await conversation_state.load(context)
         await conversation_state.delete(context)
 
     return on_turn_error
