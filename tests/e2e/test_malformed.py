@@ -306,8 +306,7 @@ async def test_the_malformed_suite_adds_up_to_no_5xx_and_quick_answers(chat: Con
         response, seconds = await send(chat, change)
         results.append((name, response.status_code, seconds))
     for name in UNKNOWN_INVOKES:
-        invoke = set_("type", "invoke")
-        response, seconds = await send(chat, lambda a, n=name: {**invoke(a), "name": n})
+        response, seconds = await send(chat, lambda a, n=name: {**a, "type": "invoke", "name": n})
         results.append((f"invoke {name!r}", response.status_code, seconds))
     for name, (body, content_type) in RAW_BODIES.items():
         response, seconds = await raw(chat, body, content_type)
