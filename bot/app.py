@@ -27,6 +27,7 @@ from bot.identity import resolve_employee
 from bot.logs import new_reference_id
 from bot.servicenow_setup import ServiceNowConnection, connect
 from bot.storage import claims_for, close_storage, create_storage, describe_storage
+from dialogs.attachments import AttachmentFetcher, FilePolicy, host_patterns
 from dialogs.base import TopicDeps
 from dialogs.main import MainDialog
 from dialogs.recognizer import Recognizer
@@ -73,11 +74,14 @@ def create_app(
     app[STORAGE] = storage
     # The metadata cache (choice labels, HR services) lives in the bot's storage by default.
     connector = connect_servicenow or functools.partial(connect, storage=storage)
-    app.cleanup_ctx.append(_servicenow_context(deps, connector))
+    files = AttachmentFetcher(
+        FilePolicy(host_patterns(settings.attachment_hosts), anonymous=settings.anonymous)
+    )
+    app.cleanup_ctx.append(_servicenow_context(deps, connector, files))
     if owns_storage:
         app.on_cleanup.append(_close_storage)
     app.on_cleanup.append(functools.partial(_close_auth, auth))
-    endpoint = MessagesEndpoint(adapter, auth, bot, claims_for(storage))
+    endpoint = MessagesEndpoint(adapter, auth, bot, claims_for(storage), files)
     app.router.add_post("/api/messages", endpoint.handle)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/privacy", _legal_page(PRIVACY))
@@ -131,16 +135,19 @@ def _employee_resolver(
 
 
 def _servicenow_context(
-    deps: TopicDeps, connect_servicenow: Connector
+    deps: TopicDeps, connect_servicenow: Connector, files: AttachmentFetcher
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def servicenow(app: web.Application) -> AsyncIterator[None]:
         connection = await connect_servicenow(app[SETTINGS])
         app[SERVICENOW] = connection
         deps.orchestrator = connection.orchestrator
+        # A user's file link must never make the bot read from ServiceNow itself.
+        files.refuse_origin(connection.client.base_url)
         log.info("servicenow.connected", extra={"backend": connection.backend_label})
         try:
             yield
         finally:
+            await files.aclose()
             await connection.aclose()
 
     return servicenow

@@ -6,7 +6,8 @@ In order, each step cheaper than the next and none trusting what came before it:
 2. the token (`bot.auth.FailClosedAuthentication`) — else 401;
 3. the claim: the activity id, once per channel and conversation, in the state store, so a
    redelivered or concurrently duplicated activity is acknowledged (200) and dropped;
-4. one turn at a time per conversation in this process (so state eTags do not collide);
+4. one turn at a time per conversation in this process (so state eTags do not collide), with
+   the app's attachment fetcher bound to the turn;
 5. the turn (CloudAdapter), whose invoke answer is never an HTTP 5xx.
 """
 
@@ -29,6 +30,7 @@ from msrest.serialization import Model
 
 from bot.envelope import MAX_BODY_BYTES, EnvelopeError, parse_activity
 from bot.storage import DEFAULT_CLAIM_TTL_S, ClaimStore
+from dialogs.attachments import AttachmentFetcher, bind_turn, unbind_turn
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +94,12 @@ class MessagesEndpoint:
         auth: BotFrameworkAuthentication,
         bot: Bot,
         claims: ClaimStore,
+        files: AttachmentFetcher,
         *,
         claim_ttl_seconds: float = DEFAULT_CLAIM_TTL_S,
     ) -> None:
         self._adapter = adapter
+        self._files = files
         self._auth = auth
         self._bot = bot
         self._claims = claims
@@ -124,10 +128,16 @@ class MessagesEndpoint:
                 extra={"activity_id": activity.id, "conversation_id": activity.conversation.id},
             )
             return web.Response(status=200)
-        async with self.locks.hold(conversation_key(activity)):
-            invoke = await self._adapter.process_activity(
-                authenticated, activity, self._bot.on_turn
-            )
+        # Files the user sends in this turn are fetched by the app's one fetcher, which allows
+        # (in local mode) only the file store of the Emulator this activity came from.
+        files = bind_turn(self._files, activity.service_url or "")
+        try:
+            async with self.locks.hold(conversation_key(activity)):
+                invoke = await self._adapter.process_activity(
+                    authenticated, activity, self._bot.on_turn
+                )
+        finally:
+            unbind_turn(files)
         return _http_answer(activity, invoke)
 
 

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from bot.auth import structural_problem
-from bot.config import Settings
+from bot.config import BotFrameworkConfig, Settings
 from tests.e2e.harness import Conversation, _serve, running_bot
 
 APP_ID = "00000000-0000-0000-0000-0000000000b1"
@@ -325,3 +325,14 @@ def _assert_no_token_logged(caplog: pytest.LogCaptureFixture, authorization: str
     for record in caplog.records:
         assert token not in record.getMessage()
         assert all(token not in str(value) for value in vars(record).values())
+
+
+def test_the_public_cloud_is_the_default_and_settings_can_point_elsewhere() -> None:
+    default = BotFrameworkConfig(Settings(_env_file=None, BotOpenIdMetadata=""))  # type: ignore[call-arg]
+    assert default.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL == (
+        "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    )
+    assert default.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER == CHANNEL_ISSUER
+    local = BotFrameworkConfig(bot_settings("http://127.0.0.1:1"))
+    assert local.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL.startswith("http://127.0.0.1:1/")
+    assert local.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL.startswith("http://127.0.0.1:1/")

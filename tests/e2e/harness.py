@@ -13,7 +13,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from aiohttp import web
@@ -22,6 +22,28 @@ from bot.app import create_app
 from bot.config import Settings
 from dialogs.recognizer import Recognizer
 
+FILES_PATH = "/v3/attachments"
+
+
+class FileStore(Protocol):
+    """Where a file route finds its files (read at each request: tests replace the dict)."""
+
+    files: dict[str, bytes]
+    downloads: list[str]
+
+
+def add_file_route(app: web.Application, store: FileStore) -> None:
+    """Serve `store.files` as the Emulator serves uploads, recording each download."""
+
+    async def serve(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        store.downloads.append(name)
+        if name not in store.files:
+            raise web.HTTPNotFound()
+        return web.Response(body=store.files[name], content_type="application/octet-stream")
+
+    app.router.add_get(FILES_PATH + "/{name}/views/original", serve)
+
 
 @dataclass
 class FakeConnector:
@@ -29,6 +51,9 @@ class FakeConnector:
 
     url: str = ""
     activities: list[dict[str, Any]] = field(default_factory=list)
+    # Files "uploaded" through this channel, served as the Emulator serves them.
+    files: dict[str, bytes] = field(default_factory=dict)
+    downloads: list[str] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     async def _receive(self, request: web.Request) -> web.Response:
@@ -43,7 +68,12 @@ class FakeConnector:
         app.router.add_post(path, self._receive)
         app.router.add_post(path + "/{reply_to_id}", self._receive)
         app.router.add_put(path + "/{reply_to_id}", self._receive)
+        add_file_route(app, self)
         return app
+
+    def file_url(self, name: str) -> str:
+        """Where the Emulator would serve an uploaded file called `name`."""
+        return f"{self.url}{FILES_PATH}/{name}/views/original"
 
     def replies(self, since: int = 0) -> list[dict[str, Any]]:
         """Messages (not typing indicators) sent since the given index."""
