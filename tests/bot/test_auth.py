@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -19,12 +20,13 @@ from typing import Any
 import jwt
 import pytest
 from aiohttp import web
+from botbuilder.schema import Activity
 from botframework.connector.auth import MicrosoftAppCredentials
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from bot.auth import structural_problem
+from bot.auth import FailClosedAuthentication, TokenRejected, structural_problem
 from bot.config import BotFrameworkConfig, Settings
 from tests.e2e.harness import Conversation, _serve, running_bot
 
@@ -336,3 +338,23 @@ def test_the_public_cloud_is_the_default_and_settings_can_point_elsewhere() -> N
     local = BotFrameworkConfig(bot_settings("http://127.0.0.1:1"))
     assert local.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL.startswith("http://127.0.0.1:1/")
     assert local.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL.startswith("http://127.0.0.1:1/")
+
+
+async def test_a_key_endpoint_that_hangs_is_a_401_within_the_time_limit() -> None:
+    """botbuilder blocks in `requests` while the keys do not come; the wrapper stops waiting
+    (the worker thread is released once the test lets the fake endpoint go)."""
+    released = threading.Event()
+
+    class Hanging:
+        async def authenticate_request(self, activity: Any, auth_header: str) -> Any:
+            released.wait(10)  # a blocking call, as botbuilder's requests.get is
+            raise AssertionError("never reached in time")
+
+    auth = FailClosedAuthentication(Hanging(), anonymous=False, timeout=0.05)  # type: ignore[arg-type]
+    activity = Activity(type="message", id="1", channel_id="msteams")
+    token = sign(channel_claims("https://smba.trafficmanager.net/emea/"))
+    with pytest.raises(TokenRejected) as raised:
+        await auth.authenticate_request(activity, f"Bearer {token}")
+    released.set()
+    auth.close()
+    assert raised.value.reason == "signing keys did not answer in time"
