@@ -122,7 +122,12 @@ class MessagesEndpoint:
             authenticated = await self._auth.authenticate_request(activity, auth_header)
         except PermissionError:
             return error_response(401, "The request's credentials were not accepted.")
-        if not await self._claims.claim(activity_key(activity), self._claim_ttl):
+        try:
+            first = await self._claims.claim(activity_key(activity), self._claim_ttl)
+        except Exception as error:  # the state store is down: no turn can run, let it retry
+            log.error("activity.claim_failed", extra={"error_type": type(error).__name__})
+            return error_response(503, "The bot's state store is unavailable; try again.")
+        if not first:
             log.info(
                 "activity.duplicate",
                 extra={"activity_id": activity.id, "conversation_id": activity.conversation.id},

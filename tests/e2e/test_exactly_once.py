@@ -14,6 +14,7 @@ import redis
 
 from bot.config import Settings
 from bot.edge import ConversationLocks
+from bot.storage import ClaimingMemoryStorage
 from tests.bot.test_storage import REDIS_URL, _redis_reachable
 from tests.desk import EmulatorAdmin, bot_and_emulator, form_submit
 from tests.e2e.harness import Conversation, card_of, running_bot, texts_of
@@ -121,3 +122,17 @@ async def test_turns_of_one_conversation_run_one_at_a_time_and_locks_are_dropped
     await asyncio.gather(*(turn(f"conv-{i % 3}") for i in range(30)))
     assert overlaps == 0
     assert len(locks) == 0
+
+
+async def test_a_state_store_that_is_down_gets_503_so_the_channel_retries() -> None:
+    """The claim cannot be made (Redis down): no turn runs, and the answer is a 503 the channel
+    retries later — never a silent drop and never a turn that might run twice."""
+
+    class DownStorage(ClaimingMemoryStorage):
+        async def claim(self, key: str, ttl_seconds: float = 0) -> bool:
+            raise ConnectionError("state store down")
+
+    async with running_bot(local_settings(storage_url="memory://"), storage=DownStorage()) as chat:
+        response = await chat.post(chat.activity("message", text="hi"))
+        assert response.status_code == 503
+        assert chat.connector.activities == []
