@@ -26,7 +26,7 @@ from bot.handler import SnowdeskBot
 from bot.identity import resolve_employee
 from bot.logs import new_reference_id
 from bot.servicenow_setup import ServiceNowConnection, connect
-from bot.storage import claims_for, close_storage, create_storage, describe_storage
+from bot.storage import ClaimStore, claims_for, close_storage, create_storage, describe_storage
 from dialogs.attachments import AttachmentFetcher, FilePolicy, host_patterns
 from dialogs.base import TopicDeps
 from dialogs.main import MainDialog
@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 SETTINGS = web.AppKey("settings", Settings)
 SERVICENOW = web.AppKey("servicenow", ServiceNowConnection)
 STORAGE = web.AppKey("storage", Storage)
+# The atomic "first one wins" over the state store (bot.storage.ClaimStore): the edge claims
+# each activity id with it; an idempotent create can claim its own key the same way.
+CLAIMS = web.AppKey("claims", ClaimStore)
 Connector = Callable[[Settings], Awaitable[ServiceNowConnection]]
 
 
@@ -72,6 +75,7 @@ def create_app(
     app = web.Application(middlewares=[_plain_errors])
     app[SETTINGS] = settings
     app[STORAGE] = storage
+    app[CLAIMS] = claims_for(storage)
     # The metadata cache (choice labels, HR services) lives in the bot's storage by default.
     connector = connect_servicenow or functools.partial(connect, storage=storage)
     files = AttachmentFetcher(
@@ -81,7 +85,7 @@ def create_app(
     if owns_storage:
         app.on_cleanup.append(_close_storage)
     app.on_cleanup.append(functools.partial(_close_auth, auth))
-    endpoint = MessagesEndpoint(adapter, auth, bot, claims_for(storage), files)
+    endpoint = MessagesEndpoint(adapter, auth, bot, app[CLAIMS], files)
     app.router.add_post("/api/messages", endpoint.handle)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/privacy", _legal_page(PRIVACY))
