@@ -132,24 +132,23 @@ def _type_of(content_type: str, name: str) -> str:
 # --- where the bot may fetch from -----------------------------------------------------------
 
 
+_SENTENCES = {
+    "not_https": "I only download files over a secure (https) link",
+    "host_not_allowed": "I only download files from where Teams keeps them (OneDrive, SharePoint)",
+    "private_address": "its link points into a private network",
+    "instance_address": "its link points to the ServiceNow instance",
+    "not_emulator_file": "in local mode I only download files sent from the Emulator",
+}
+ANY_PORT = 0
+
+
 class Refused(Exception):
     """A link the bot will not fetch; `sentence` completes "I can't fetch NAME: ..."."""
 
-    def __init__(self, cause: str, sentence: str) -> None:
+    def __init__(self, cause: str) -> None:
         super().__init__(cause)
         self.cause = cause
-        self.sentence = sentence
-
-
-NOT_HTTPS = Refused("not_https", "I only download files over a secure (https) link")
-NOT_A_FILE_HOST = Refused(
-    "host_not_allowed", "I only download files from where Teams keeps them (OneDrive, SharePoint)"
-)
-PRIVATE_ADDRESS = Refused("private_address", "its link points into a private network")
-INSTANCE_ADDRESS = Refused("instance_address", "its link points to the ServiceNow instance")
-NOT_EMULATOR = Refused(
-    "not_emulator_file", "in local mode I only download files sent from the Emulator"
-)
+        self.sentence = _SENTENCES[cause]
 
 
 @dataclass(frozen=True)
@@ -201,10 +200,14 @@ class AttachmentFetcher:
     _client: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
 
     def refuse_origin(self, url: str) -> None:
-        """Never fetch from this origin (the ServiceNow instance, known once it is connected)."""
+        """Never fetch from this origin (the ServiceNow instance, known once it is connected):
+        on any port of a named or public host, on its own port of a loopback one (the embedded
+        emulator shares the loopback address with the Bot Framework Emulator)."""
         parts = urlsplit(url)
         if parts.hostname:
-            refused = self.policy.refused | {(parts.hostname.lower(), _port(parts))}
+            host = parts.hostname.lower()
+            port = _port(parts) if _is_local(host) else ANY_PORT
+            refused = self.policy.refused | {(host, port)}
             self.policy = FilePolicy(self.policy.allowed_hosts, self.policy.anonymous, refused)
 
     def _http(self) -> httpx.AsyncClient:
@@ -236,8 +239,9 @@ class AttachmentFetcher:
         addresses: set[tuple[str, int]] = set()
         for host, port in self.policy.refused:
             try:
-                addresses |= {(_normal(a), port) for a in await self.resolver(host, port)}
-            except OSError:
+                resolved = await self.resolver(host, port or 443)
+                addresses |= {(_normal(a), port) for a in resolved}
+            except (OSError, ValueError):
                 continue  # unresolvable now: its name is still refused
         return addresses
 
@@ -258,7 +262,7 @@ class AttachmentFetcher:
                 "attachment.refused", extra={"file_name": file.name, "cause": refusal.cause}
             )
             return FileProblem(file.name, f"I can't fetch {file.name}: {refusal.sentence}.")
-        except (OSError, UnicodeError):
+        except (OSError, ValueError):  # UnicodeError (IDNA) is a ValueError
             return _problem(file, "unresolvable")
 
     async def _check(self, url: str, service_url: str, instance: set[tuple[str, int]]) -> _Target:
@@ -267,21 +271,21 @@ class AttachmentFetcher:
             parts = urlsplit(url)
             port = _port(parts)
         except ValueError:
-            raise NOT_A_FILE_HOST from None
+            raise Refused("host_not_allowed") from None
         host = (parts.hostname or "").lower().rstrip(".")
         if not host or parts.scheme not in ("http", "https"):
-            raise NOT_HTTPS
-        if (host, port) in self.policy.refused:
-            raise INSTANCE_ADDRESS
+            raise Refused("not_https")
+        if {(host, port), (host, ANY_PORT)} & self.policy.refused:
+            raise Refused("instance_address")
         if self.policy.anonymous:
             return await self._check_emulator(parts, host, port, service_url, instance)
         if parts.scheme != "https":
-            raise NOT_HTTPS
+            raise Refused("not_https")
         if not self.policy.host_allowed(host):
-            raise NOT_A_FILE_HOST
+            raise Refused("host_not_allowed")
         addresses = await self._addresses(host, port, instance)
         if not all(ipaddress.ip_address(a).is_global for a in addresses):
-            raise PRIVATE_ADDRESS
+            raise Refused("private_address")
         return _Target(_with_host(parts, addresses[0]), host, tls=True)
 
     async def _check_emulator(
@@ -303,10 +307,10 @@ class AttachmentFetcher:
         except ValueError:
             same_origin = False
         if not same_origin or not parts.path.startswith(EMULATOR_FILES_PATH):
-            raise NOT_EMULATOR
+            raise Refused("not_emulator_file")
         addresses = await self._addresses(host, port, instance)
         if not all(ipaddress.ip_address(a).is_loopback for a in addresses):
-            raise NOT_EMULATOR
+            raise Refused("not_emulator_file")
         return _Target(_with_host(parts, addresses[0]), host, tls=parts.scheme == "https")
 
     async def _addresses(self, host: str, port: int, instance: set[tuple[str, int]]) -> list[str]:
@@ -314,9 +318,9 @@ class AttachmentFetcher:
         is checked), none of them the instance's."""
         addresses = [_normal(a) for a in await self.resolver(host, port)]
         if not addresses:
-            raise PRIVATE_ADDRESS
-        if any((address, port) in instance for address in addresses):
-            raise INSTANCE_ADDRESS
+            raise Refused("private_address")
+        if any({(a, port), (a, ANY_PORT)} & instance for a in addresses):
+            raise Refused("instance_address")
         return addresses
 
     async def _get(self, file: IncomingFile, target: _Target, max_bytes: int) -> FileResult | str:
@@ -347,6 +351,15 @@ class AttachmentFetcher:
         except httpx.HTTPError as error:
             return _problem(file, type(error).__name__)
         return FileContent(file.name, file.content_type, bytes(data))
+
+
+def _is_local(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _normal(address: str) -> str:

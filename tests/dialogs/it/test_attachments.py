@@ -244,8 +244,13 @@ async def test_a_link_outside_teams_file_hosts_is_refused_in_one_sentence(case: 
 async def test_the_instance_stays_refused_even_when_an_admin_allows_its_domain() -> None:
     recorder = Recorder()
     fetcher = deployed(recorder, allowed_hosts=(*DEFAULT_FILE_HOSTS, "*.service-now.com"))
-    result = await fetch_one(fetcher, "https://acme.service-now.com/sys_attachment.do")
-    assert isinstance(result, FileProblem) and "ServiceNow instance" in result.reason
+    for link in (
+        "https://acme.service-now.com/sys_attachment.do",
+        "https://acme.service-now.com:8443/sys_attachment.do",
+        "https://ACME.service-now.com./x",
+    ):
+        result = await fetch_one(fetcher, link)
+        assert isinstance(result, FileProblem) and "ServiceNow instance" in result.reason, link
     assert recorder.requests == []
 
 
