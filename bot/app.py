@@ -11,7 +11,6 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import jwt
 from aiohttp import web
 from botbuilder.core import PrivateConversationState, Storage, TurnContext, UserState
 from botbuilder.integration.aiohttp import (
@@ -21,12 +20,15 @@ from botbuilder.integration.aiohttp import (
 from botbuilder.schema import Activity, ActivityTypes
 
 from bot import __version__
+from bot.auth import FailClosedAuthentication
 from bot.config import BotFrameworkConfig, Settings
 from bot.deadline import BackgroundTurns
+from bot.edge import MessagesEndpoint
 from bot.handler import SnowdeskBot
 from bot.identity import resolve_employee
 from bot.servicenow_setup import ServiceNowConnection, connect
-from bot.storage import close_storage, create_storage, describe_storage
+from bot.storage import ClaimStore, claims_for, close_storage, create_storage, describe_storage
+from dialogs.attachments import AttachmentFetcher, FilePolicy, host_patterns
 from dialogs.base import TopicDeps
 from dialogs.main import MainDialog
 from dialogs.recognizer import Recognizer
@@ -42,6 +44,9 @@ SERVICENOW = web.AppKey("servicenow", ServiceNowConnection)
 STORAGE = web.AppKey("storage", Storage)
 BOT = web.AppKey("bot", SnowdeskBot)
 BACKGROUND = web.AppKey("background", BackgroundTurns)
+# The atomic "first one wins" over the state store (bot.storage.ClaimStore): the edge claims
+# each activity id with it; an idempotent create can claim its own key the same way.
+CLAIMS = web.AppKey("claims", ClaimStore)
 Connector = Callable[[Settings], Awaitable[ServiceNowConnection]]
 
 
@@ -58,7 +63,11 @@ def create_app(
     private_state = PrivateConversationState(storage)
     user_state = UserState(storage)
     recognizer = recognizer or Recognizer.load(settings.triggers_dir, settings.ticket_prefix_list)
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(BotFrameworkConfig(settings)))
+    auth = FailClosedAuthentication(
+        ConfigurationBotFrameworkAuthentication(BotFrameworkConfig(settings)),
+        anonymous=settings.anonymous,
+    )
+    adapter = CloudAdapter(auth)
     adapter.on_turn_error = _turn_error_handler(private_state)
 
     def build_bot(connection: ServiceNowConnection) -> SnowdeskBot:
@@ -74,12 +83,20 @@ def create_app(
     app[SETTINGS] = settings
     app[STORAGE] = storage
     app[BACKGROUND] = BackgroundTurns()
+    app[CLAIMS] = claims_for(storage)
     # The metadata cache (choice labels, HR services) lives in the bot's storage by default.
     connector = connect_servicenow or functools.partial(connect, storage=storage)
-    app.cleanup_ctx.append(_servicenow_context(connector, build_bot))
+    files = AttachmentFetcher(
+        FilePolicy(host_patterns(settings.attachment_hosts), anonymous=settings.anonymous)
+    )
+    app.cleanup_ctx.append(_servicenow_context(connector, build_bot, files))
     if owns_storage:
         app.on_cleanup.append(_close_storage)
-    app.router.add_post("/api/messages", _messages_route(adapter))
+    app.on_cleanup.append(functools.partial(_close_auth, auth))
+    endpoint = MessagesEndpoint(
+        adapter, auth, lambda: app[BOT], app[CLAIMS], files, app[BACKGROUND], settings.ack_seconds
+    )
+    app.router.add_post("/api/messages", endpoint.handle)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/privacy", _legal_page(PRIVACY))
     app.router.add_get("/terms", _legal_page(TERMS))
@@ -88,6 +105,10 @@ def create_app(
 
 async def _close_storage(app: web.Application) -> None:
     await close_storage(app[STORAGE])
+
+
+async def _close_auth(auth: FailClosedAuthentication, app: web.Application) -> None:
+    auth.close()
 
 
 # The Teams manifest links to these; admins replace them with their organisation's own.
@@ -132,49 +153,26 @@ def _employee_resolver(
 
 
 def _servicenow_context(
-    connect_servicenow: Connector, build_bot: Callable[[ServiceNowConnection], SnowdeskBot]
+    connect_servicenow: Connector,
+    build_bot: Callable[[ServiceNowConnection], SnowdeskBot],
+    files: AttachmentFetcher,
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def servicenow(app: web.Application) -> AsyncIterator[None]:
         connection = await connect_servicenow(app[SETTINGS])
         app[SERVICENOW] = connection
         app[BOT] = build_bot(connection)
+        # A user's file link must never make the bot read from ServiceNow itself.
+        files.refuse_origin(connection.client.base_url)
         log.info("servicenow.connected", extra={"backend": connection.backend_label})
         try:
             yield
         finally:
             # Turns still running in the background finish before ServiceNow goes away.
             await app[BACKGROUND].close()
+            await files.aclose()
             await connection.aclose()
 
     return servicenow
-
-
-def _messages_route(
-    adapter: CloudAdapter,
-) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    async def messages(request: web.Request) -> web.StreamResponse:
-        if "application/json" not in request.headers.get("Content-Type", ""):
-            raise web.HTTPUnsupportedMediaType(text="Send the activity as application/json.")
-        try:
-            body = await request.json()
-        except ValueError as error:
-            raise web.HTTPBadRequest(text="The body is not valid JSON.") from error
-        if not isinstance(body, dict) or not body.get("type"):
-            raise web.HTTPBadRequest(text="An activity needs a type.")
-        try:
-            response = await request.app[BACKGROUND].within(
-                adapter.process(request, request.app[BOT]),
-                request.app[SETTINGS].ack_seconds,
-                invoke=body.get("type") == ActivityTypes.invoke,
-                activity_id=str(body.get("id") or ""),
-            )
-        except (PermissionError, jwt.PyJWTError) as error:
-            raise web.HTTPUnauthorized(
-                text="The request's credentials were not accepted."
-            ) from error
-        return response or web.Response(status=201)
-
-    return messages
 
 
 async def _healthz(request: web.Request) -> web.Response:
@@ -223,20 +221,28 @@ def _turn_error_handler(
                 "conversation_id": activity.conversation.id if activity.conversation else "",
             },
         )
-        await context.send_activity(
-            f"Sorry, something went wrong on my side. Please try again (reference {reference})."
-        )
-        if activity.channel_id == "emulator":
+        try:
             await context.send_activity(
-                Activity(
-                    type=ActivityTypes.trace,
-                    name="on_turn_error",
-                    label="TurnError",
-                    value=f"{type(error).__name__} (reference {reference})",
-                    value_type="https://www.botframework.com/schemas/error",
+                f"Sorry, something went wrong on my side. Please try again (reference {reference})."
+            )
+            if activity.channel_id == "emulator":
+                await context.send_activity(
+                    Activity(
+                        type=ActivityTypes.trace,
+                        name="on_turn_error",
+                        label="TurnError",
+                        value=f"{type(error).__name__} (reference {reference})",
+                        value_type="https://www.botframework.com/schemas/error",
+                    )
                 )
+        except Exception as send_error:  # the channel itself failed: the log line is all we have
+            log.warning(
+                "turn.error_not_delivered",
+                extra={"ref": reference, "error_type": type(send_error).__name__},
             )
         # A fresh start for this person: the dialog stack that failed is dropped (theirs only).
+        # A turn can fail before its state was loaded (botbuilder's delete then raises KeyError).
+        await private_state.load(context)
         await private_state.delete(context)
 
     return on_turn_error

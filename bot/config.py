@@ -8,6 +8,8 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
+from botbuilder.schema import CallerIdConstants
+from botframework.connector.auth import AuthenticationConstants
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -36,6 +38,16 @@ class Settings(BaseSettings):
     app_password: str = Field("", validation_alias=_alias("MicrosoftAppPassword", "app_password"))
     app_type: str = Field("MultiTenant", validation_alias=_alias("MicrosoftAppType", "app_type"))
     app_tenant_id: str = Field("", validation_alias=_alias("MicrosoftAppTenantId", "app_tenant_id"))
+    # Where the signing keys of channel (Teams) and Emulator tokens are published; empty = the
+    # public cloud's. Only tests and private clouds change these (`BotOpenIdMetadata` is Bot
+    # Framework's own setting key).
+    bot_openid_metadata: str = Field(
+        "",
+        validation_alias=_alias("BotOpenIdMetadata", "BOT_OPENID_METADATA", "bot_openid_metadata"),
+    )
+    emulator_openid_metadata: str = Field(
+        "", validation_alias=_alias("BOT_EMULATOR_OPENID_METADATA", "emulator_openid_metadata")
+    )
 
     host: str = Field("", validation_alias=_alias("HOST", "host"))
     port: int = Field(3978, validation_alias=_alias("PORT", "port"))
@@ -101,6 +113,11 @@ class Settings(BaseSettings):
     metadata_ttl_seconds: int = Field(
         900, validation_alias=_alias("SNOWDESK_METADATA_TTL", "metadata_ttl_seconds")
     )
+    # Where user files may be downloaded from (comma-separated host names, `*.` wildcards);
+    # empty = Teams' and Bot Framework's file hosts (dialogs/attachments.py DEFAULT_FILE_HOSTS).
+    attachment_hosts: str = Field(
+        "", validation_alias=_alias("SNOWDESK_ATTACHMENT_HOSTS", "attachment_hosts")
+    )
     storage_url: str = Field(
         "sqlite:///data/snowdesk.db", validation_alias=_alias("STORAGE_URL", "storage_url")
     )
@@ -154,7 +171,12 @@ class Settings(BaseSettings):
 
 
 class BotFrameworkConfig:
-    """The attribute-style object `ConfigurationBotFrameworkAuthentication` reads."""
+    """The attribute-style object `ConfigurationBotFrameworkAuthentication` reads.
+
+    Setting any endpoint attribute selects botbuilder's parameterized authentication, which then
+    uses every one of them; so all are given, with the public cloud's values, and only the
+    OpenID metadata URLs come from settings. Tests and production run the same code path.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.APP_ID = settings.app_id
@@ -162,3 +184,16 @@ class BotFrameworkConfig:
         self.APP_TYPE = settings.app_type
         self.APP_TENANTID = settings.app_tenant_id
         self.PORT = settings.port
+        constants = AuthenticationConstants
+        self.TO_CHANNEL_FROM_BOT_LOGIN_URL = constants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
+        self.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = constants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
+        self.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = constants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
+        self.OAUTH_URL = constants.OAUTH_URL
+        self.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = (
+            settings.bot_openid_metadata or constants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
+        )
+        self.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = (
+            settings.emulator_openid_metadata or constants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
+        )
+        self.CALLER_ID = CallerIdConstants.public_azure_channel
+        self.VALIDATE_AUTHORITY = True

@@ -82,8 +82,9 @@ class SnowdeskBot(TeamsActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        if activity.text and activity.recipient is not None:
-            # In group chats and channels the text starts with "<at>Snowdesk</at>".
+        if activity.text and activity.recipient:
+            # In group chats and channels the text starts with "<at>Snowdesk</at>"; Web Chat
+            # activities may come without a recipient, and then carry no mention of the bot.
             activity.text = TurnContext.remove_recipient_mention(activity).strip()
         log.info(
             "message.received",

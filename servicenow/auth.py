@@ -17,7 +17,14 @@ from typing import Any
 
 import httpx
 
-from servicenow.errors import ConfigurationError, Unauthorized, Unavailable
+from servicenow.errors import (
+    ConfigurationError,
+    RateLimited,
+    ServerError,
+    Timeout,
+    Unauthorized,
+    Unavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +127,9 @@ class OAuth2Auth(AuthProvider):
                 await self._request_token(form)
                 return
             except Unauthorized:
-                self._refresh_token = None  # expired or revoked: fall back to the primary grant
+                # Refused: expired or revoked; fall back to the primary grant. A transient
+                # fault (5xx, 429, timeout) propagates instead and the refresh token is kept.
+                self._refresh_token = None
         form = {"grant_type": self._grant}
         if self._grant == "password":
             form |= self._user
@@ -130,11 +139,18 @@ class OAuth2Auth(AuthProvider):
         try:
             response = await self._http.post(self._url, data=form | self._client)
         except httpx.TimeoutException:
-            raise Unavailable("the OAuth token endpoint did not answer in time") from None
+            raise Timeout("the OAuth token endpoint did not answer in time") from None
         except httpx.HTTPError as exc:
             raise Unavailable(
                 f"the OAuth token endpoint is unreachable ({type(exc).__name__})"
             ) from None
+        transient = _transient_token_error(response, form["grant_type"])
+        if transient is not None:
+            log.warning(
+                "servicenow.oauth.unavailable",
+                extra={"grant": form["grant_type"], "status": response.status_code},
+            )
+            raise transient
         body = _json(response)
         if response.status_code != 200 or "access_token" not in body:
             log.warning(
@@ -152,12 +168,39 @@ class OAuth2Auth(AuthProvider):
         self._expires_at = self._clock() + float(body.get("expires_in", 1800))
 
 
+def _transient_token_error(response: httpx.Response, grant: str) -> Exception | None:
+    """The token endpoint is busy or down (not refusing us): a typed transient error, or None.
+
+    5xx and 429 say nothing about the credentials, and neither does a 200 that is not JSON (an
+    instance waking from hibernation or under maintenance answers with an HTML page).
+    """
+    status = response.status_code
+    where = f"the OAuth token endpoint ({grant} grant)"
+    if status == 429:
+        retry_after = response.headers.get("Retry-After", "")
+        seconds = float(retry_after) if retry_after.replace(".", "", 1).isdigit() else None
+        return RateLimited(f"{where} is rate limited (HTTP 429)", retry_after=seconds)
+    if status == 504:
+        return Timeout(f"{where} timed out at the gateway (HTTP 504)")
+    if status in (502, 503):
+        return Unavailable(f"{where} is unavailable (HTTP {status})")
+    if status >= 500:
+        return ServerError(f"{where} failed (HTTP {status})")
+    if status == 200 and not _json(response):
+        return Unavailable(f"{where} answered without JSON")
+    return None
+
+
 def _json(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+# OAuth error codes Entra ID uses when it is busy or down, not when it refuses the request.
+_ENTRA_TRANSIENT = frozenset({"temporarily_unavailable", "server_error", "service_unavailable"})
 
 
 class _MsalAuth(AuthProvider):
@@ -213,6 +256,9 @@ class _MsalAuth(AuthProvider):
     def _bearer(self, result: dict[str, Any] | None) -> dict[str, str]:
         if not result or "access_token" not in result:
             error = (result or {}).get("error", "no_token")
+            if error in _ENTRA_TRANSIENT:
+                log.warning("servicenow.entra.unavailable", extra={"provider": self.label})
+                raise Unavailable(f"Entra ID is unavailable for {self.label} ({error})")
             log.warning("servicenow.entra.refused", extra={"provider": self.label, "error": error})
             raise Unauthorized(
                 f"Entra ID refused the {self.label} token request ({error}): check the tenant, "

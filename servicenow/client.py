@@ -35,9 +35,9 @@ from servicenow.errors import (
 )
 from servicenow.query import Operator, Query
 
-T = TypeVar("T")
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 Record = dict[str, Any]
 Records = list[Record]
 DisplayValue = bool | str  # False, True or "all"
@@ -333,7 +333,7 @@ class ServiceNowClient:
         transient: frozenset[int] = RETRY_STATUSES,
     ) -> httpx.Response:
         response = await self._send(method, path, params, body, deadline, headers)
-        if response.status_code == 401 and await self.auth.refresh():
+        if response.status_code == 401 and await self._auth_call(self.auth.refresh()):
             response = await self._send(method, path, params, body, deadline, headers)
         if response.status_code < 400:
             return response
@@ -358,7 +358,7 @@ class ServiceNowClient:
             min(self.policy.read_timeout, remaining),
             connect=min(self.policy.connect_timeout, remaining),
         )
-        request_headers = await self.auth.headers() | headers
+        request_headers = await self._auth_call(self.auth.headers()) | headers
         content: dict[str, Any] = {}
         if isinstance(body, bytes):
             content["content"] = body
@@ -388,6 +388,15 @@ class ServiceNowClient:
             },
         )
         return response
+
+    @staticmethod
+    async def _auth_call(call: Awaitable[T]) -> T:
+        """Credentials are part of the call: a token endpoint that is down, busy or slow is a
+        transient fault like the instance itself (retried; nothing was sent to the table)."""
+        try:
+            return await call
+        except (Unavailable, Timeout, RateLimited, ServerError) as error:
+            raise _Transient(error, maybe_processed=False) from None
 
     async def _backoff(
         self, attempt: int, error: ServiceNowError, deadline: float, path: str

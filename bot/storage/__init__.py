@@ -8,22 +8,53 @@
 SQLite and Redis implement botbuilder's `Storage` contract with eTag optimistic concurrency:
 an item written with eTag `*` (or none) always wins, every write gives the item a new eTag,
 and a write carrying a stale eTag raises `EtagConflictError` (a `KeyError`, as `MemoryStorage`).
+
+Every back end also offers `claim(key, ttl_seconds) -> bool`: an atomic "first one wins" that
+holds for `ttl_seconds` (24 h by default) — across processes for SQLite and Redis. The edge
+claims each incoming activity with it; an idempotent create can claim its key the same way.
 """
 
 from __future__ import annotations
 
-from botbuilder.core import MemoryStorage, Storage
+from typing import Protocol, runtime_checkable
 
-from bot.storage._items import EtagConflictError
+from botbuilder.core import Storage
 
-__all__ = ["EtagConflictError", "close_storage", "create_storage", "describe_storage"]
+from bot.storage._items import DEFAULT_CLAIM_TTL_S, EtagConflictError
+from bot.storage.memory import ClaimingMemoryStorage
+
+__all__ = [
+    "DEFAULT_CLAIM_TTL_S",
+    "ClaimStore",
+    "ClaimingMemoryStorage",
+    "EtagConflictError",
+    "claims_for",
+    "close_storage",
+    "create_storage",
+    "describe_storage",
+]
+
+
+@runtime_checkable
+class ClaimStore(Protocol):
+    """An atomic "first one wins": `claim` is True for exactly one caller of a key per TTL."""
+
+    async def claim(self, key: str, ttl_seconds: float = DEFAULT_CLAIM_TTL_S) -> bool:
+        """True when this caller is the first to claim `key` within `ttl_seconds`."""
+        ...
+
+
+def claims_for(storage: Storage) -> ClaimStore:
+    """The storage itself when it can claim; otherwise process-local claims (a plain
+    `MemoryStorage` handed in by a test, which is process-local anyway)."""
+    return storage if isinstance(storage, ClaimStore) else ClaimingMemoryStorage()
 
 
 def create_storage(url: str) -> Storage:
     """The `Storage` a `STORAGE_URL` names; raises ValueError with a plain sentence otherwise."""
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if scheme == "memory":
-        return MemoryStorage()
+        return ClaimingMemoryStorage()
     if scheme == "sqlite":
         from bot.storage.sqlite import SqliteStorage
 

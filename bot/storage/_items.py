@@ -88,3 +88,14 @@ def require_changes(changes: object) -> None:
 def prepare_writes(changes: dict[str, object]) -> list[tuple[str, str | None, str]]:
     """(key, expected eTag or None, JSON document) for each change, checked before any I/O."""
     return [(key, expected_etag(key, item), encode(item)) for key, item in changes.items()]
+
+
+DEFAULT_CLAIM_TTL_S = 24 * 3600.0  # Teams redelivers within minutes; a day is ample
+
+
+def require_claim(key: str, ttl_seconds: float) -> None:
+    """A claim needs a key and a positive lifetime."""
+    if not key:
+        raise ValueError("A claim needs a key")
+    if ttl_seconds <= 0:
+        raise ValueError("A claim needs a positive ttl_seconds")

@@ -13,11 +13,13 @@ from botbuilder.core import Storage
 from redis.asyncio import Redis
 
 from bot.storage._items import (
+    DEFAULT_CLAIM_TTL_S,
     EtagConflictError,
     decode,
     new_etag,
     prepare_writes,
     require_changes,
+    require_claim,
     require_keys,
 )
 
@@ -48,6 +50,8 @@ class RedisStorage(Storage):
     def __init__(self, url: str, key_prefix: str | None = None) -> None:
         clean_url, url_prefix = _split_prefix(url)
         self._prefix = key_prefix or url_prefix or DEFAULT_PREFIX
+        # Claims live beside the state items but can never collide with a state key.
+        self._claim_prefix = self._prefix + "claim:"
         self._client: Redis = Redis.from_url(clean_url, decode_responses=True)
         self._write_script: Any = self._client.register_script(_WRITE_SCRIPT)
 
@@ -91,6 +95,16 @@ class RedisStorage(Storage):
         """Remove the items; unknown keys are ignored."""
         if keys:
             await self._client.delete(*(self._prefix + key for key in keys))
+
+    async def claim(self, key: str, ttl_seconds: float = DEFAULT_CLAIM_TTL_S) -> bool:
+        """True for the first caller of `key` within `ttl_seconds`, across every bot process.
+
+        `SET NX` with an expiry is one atomic command; Redis forgets the claim by itself.
+        """
+        require_claim(key, ttl_seconds)
+        milliseconds = max(1, int(ttl_seconds * 1000))
+        claimed = await self._client.set(self._claim_prefix + key, "1", nx=True, px=milliseconds)
+        return bool(claimed)
 
     async def close(self) -> None:
         """Close the connection pool."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,11 +18,13 @@ from typing import TypeVar
 from botbuilder.core import Storage
 
 from bot.storage._items import (
+    DEFAULT_CLAIM_TTL_S,
     check_etag,
     decode,
     new_etag,
     prepare_writes,
     require_changes,
+    require_claim,
     require_keys,
 )
 
@@ -35,6 +38,20 @@ CREATE TABLE IF NOT EXISTS bot_state (
     updated_at TEXT NOT NULL
 )
 """
+_CLAIMS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS bot_claims (
+    key TEXT PRIMARY KEY,
+    expires_at REAL NOT NULL
+)
+"""
+# One statement, so it is atomic across processes sharing the file: a new key is inserted, an
+# expired one is taken over, a live one is left alone (and `changes()` is 0).
+_CLAIM = """
+INSERT INTO bot_claims (key, expires_at) VALUES (?, ?)
+ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at
+WHERE bot_claims.expires_at <= ?
+"""
+_SWEEP_CLAIMS = "DELETE FROM bot_claims WHERE expires_at <= ?"
 _UPSERT = """
 INSERT INTO bot_state (key, etag, document, updated_at) VALUES (?, ?, ?, datetime('now'))
 ON CONFLICT(key) DO UPDATE SET
@@ -42,19 +59,24 @@ ON CONFLICT(key) DO UPDATE SET
 """
 # SQLite's default limit on `?` parameters is 999 in older builds.
 _CHUNK = 500
+# Expired claims are deleted every this many claims, so the table stays small.
+_SWEEP_EVERY = 1000
 
 
 class SqliteStorage(Storage):
     """botbuilder `Storage` over a SQLite file (or `:memory:`)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, clock: Callable[[], float] = time.time) -> None:
         self._path = str(path)
+        # Wall-clock time for claims: other processes share the file, a monotonic clock won't do.
+        self._clock = clock
         if self._path != ":memory:":
             Path(self._path).parent.mkdir(parents=True, exist_ok=True)
         self._executor: ThreadPoolExecutor | None = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="snowdesk-sqlite"
         )
         self._connection: sqlite3.Connection | None = None
+        self._claims_made = 0
 
     @property
     def path(self) -> str:
@@ -77,6 +99,11 @@ class SqliteStorage(Storage):
         """Remove the items; unknown keys are ignored."""
         if keys:
             await self._run(self._delete, list(keys))
+
+    async def claim(self, key: str, ttl_seconds: float = DEFAULT_CLAIM_TTL_S) -> bool:
+        """True for the first caller of `key` within `ttl_seconds`, across every process."""
+        require_claim(key, ttl_seconds)
+        return await self._run(self._claim, key, ttl_seconds)
 
     async def close(self) -> None:
         """Close the connection and stop the worker thread."""
@@ -101,6 +128,7 @@ class SqliteStorage(Storage):
                 connection.execute("PRAGMA journal_mode = WAL")
                 connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute(_SCHEMA)
+            connection.execute(_CLAIMS_SCHEMA)
             self._connection = connection
         return self._connection
 
@@ -125,6 +153,15 @@ class SqliteStorage(Storage):
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+    def _claim(self, key: str, ttl_seconds: float) -> bool:
+        now = self._clock()
+        db = self._db()
+        claimed = db.execute(_CLAIM, (key, now + ttl_seconds, now)).rowcount == 1
+        self._claims_made += 1
+        if self._claims_made % _SWEEP_EVERY == 0:
+            db.execute(_SWEEP_CLAIMS, (now,))
+        return claimed
 
     def _delete(self, keys: list[str]) -> None:
         for chunk in _chunks(keys):

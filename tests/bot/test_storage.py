@@ -7,6 +7,7 @@ on the same conversation never silently overwrite each other (a stale eTag raise
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -26,7 +27,16 @@ from botbuilder.dialogs import (
 )
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 
-from bot.storage import EtagConflictError, close_storage, create_storage, describe_storage
+from bot.storage import (
+    DEFAULT_CLAIM_TTL_S,
+    ClaimingMemoryStorage,
+    ClaimStore,
+    EtagConflictError,
+    claims_for,
+    close_storage,
+    create_storage,
+    describe_storage,
+)
 from bot.storage.redis import RedisStorage
 from bot.storage.sqlite import SqliteStorage
 
@@ -152,6 +162,86 @@ async def test_waterfall_with_prompt_proceeds_through_state(storage: Storage) ->
     step = await step.assert_reply("Longer than 3 characters, please.")
     step = await step.send("Kyle")
     await step.assert_reply("Hello Kyle")
+
+
+# --- the claim primitive: first one wins, on every back end -------------------------------------
+
+
+async def test_a_key_is_claimed_once(storage: Storage) -> None:
+    assert isinstance(storage, ClaimStore)
+    assert await storage.claim("activity/msteams/19:a/1", 60) is True
+    assert await storage.claim("activity/msteams/19:a/1", 60) is False
+    assert await storage.claim("activity/msteams/19:a/2", 60) is True
+
+
+async def test_concurrent_claims_of_one_key_have_one_winner(storage: Storage) -> None:
+    assert isinstance(storage, ClaimStore)
+    results = await asyncio.gather(*(storage.claim("race", 60) for _ in range(50)))
+    assert results.count(True) == 1
+
+
+async def test_claims_and_state_keys_do_not_collide(storage: Storage) -> None:
+    claims = storage
+    assert isinstance(claims, ClaimStore)
+    await storage.write({"shared": {"n": 1}})
+    assert await claims.claim("shared", 60) is True
+    assert (await storage.read(["shared"]))["shared"]["n"] == 1
+
+
+async def test_a_claim_needs_a_key_and_a_lifetime(storage: Storage) -> None:
+    assert isinstance(storage, ClaimStore)
+    with pytest.raises(ValueError, match="key"):
+        await storage.claim("", 60)
+    with pytest.raises(ValueError, match="ttl"):
+        await storage.claim("k", 0)
+
+
+async def test_an_expired_claim_can_be_claimed_again(tmp_path: Path) -> None:
+    """Memory and SQLite with a clock the test moves; no waiting for time to pass."""
+    now = [1000.0]
+    memory = ClaimingMemoryStorage(clock=lambda: now[0])
+    sqlite = SqliteStorage(tmp_path / "claims.db", clock=lambda: now[0])
+    for backend in (memory, sqlite):
+        assert await backend.claim("k", 10) is True
+        now[0] += 9
+        assert await backend.claim("k", 10) is False
+        now[0] += 2
+        assert await backend.claim("k", 10) is True
+        assert await backend.claim("k", 10) is False
+    await sqlite.close()
+
+
+async def test_redis_claims_carry_their_ttl_and_the_default_is_a_day() -> None:
+    if not _redis_reachable():
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    storage = create_storage(f"{REDIS_URL}?prefix=snowdesk-test:{uuid.uuid4().hex}:")
+    assert isinstance(storage, RedisStorage)
+    assert await storage.claim("short", 30) is True
+    assert await storage.claim("day") is True
+    client = redis.asyncio.Redis.from_url(REDIS_URL)
+    short = await client.pttl(f"{storage.key_prefix}claim:short")
+    day = await client.pttl(f"{storage.key_prefix}claim:day")
+    await client.aclose()
+    assert 0 < short <= 30_000
+    assert DEFAULT_CLAIM_TTL_S * 1000 - 60_000 < day <= DEFAULT_CLAIM_TTL_S * 1000
+    await _cleanup(storage)
+
+
+async def test_two_processes_on_one_sqlite_file_share_claims(tmp_path: Path) -> None:
+    """Two storage objects (two bot processes) on one file: the second claim loses."""
+    first = SqliteStorage(tmp_path / "shared.db")
+    second = SqliteStorage(tmp_path / "shared.db")
+    assert await first.claim("activity/1", 60) is True
+    assert await second.claim("activity/1", 60) is False
+    await first.close()
+    await second.close()
+
+
+def test_claims_for_wraps_a_storage_that_cannot_claim() -> None:
+    plain = MemoryStorage()
+    assert claims_for(plain) is not plain
+    claiming = create_storage("memory://")
+    assert claims_for(claiming) is claiming
 
 
 # --- what only our back ends promise -----------------------------------------------------------

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from aiohttp import web
@@ -23,6 +23,28 @@ from aiohttp import web
 from bot.app import create_app
 from bot.config import Settings
 from dialogs.recognizer import Recognizer
+
+FILES_PATH = "/v3/attachments"
+
+
+class FileStore(Protocol):
+    """Where a file route finds its files (read at each request: tests replace the dict)."""
+
+    files: dict[str, bytes]
+    downloads: list[str]
+
+
+def add_file_route(app: web.Application, store: FileStore) -> None:
+    """Serve `store.files` as the Emulator serves uploads, recording each download."""
+
+    async def serve(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        store.downloads.append(name)
+        if name not in store.files:
+            raise web.HTTPNotFound()
+        return web.Response(body=store.files[name], content_type="application/octet-stream")
+
+    app.router.add_get(FILES_PATH + "/{name}/views/original", serve)
 
 
 @dataclass
@@ -37,6 +59,9 @@ class FakeConnector:
     url: str = ""
     activities: list[dict[str, Any]] = field(default_factory=list)
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Files "uploaded" through this channel, served as the Emulator serves them.
+    files: dict[str, bytes] = field(default_factory=dict)
+    downloads: list[str] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
 
@@ -82,7 +107,12 @@ class FakeConnector:
         app.router.add_put(path + "/{reply_to_id}", self._receive)
         app.router.add_get("/v3/conversations/{conversation_id}/members/{user_id}", self._member)
         app.router.add_post("/v3/conversations", self._create)
+        add_file_route(app, self)
         return app
+
+    def file_url(self, name: str) -> str:
+        """Where the Emulator would serve an uploaded file called `name`."""
+        return f"{self.url}{FILES_PATH}/{name}/views/original"
 
     def replies(self, since: int = 0) -> list[dict[str, Any]]:
         """Messages (not typing indicators) sent since the given index."""

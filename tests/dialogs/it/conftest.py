@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.desk import ONE_ATTEMPT, EmulatorAdmin, bot_and_emulator, desk_settings
-from tests.dialogs.it.files import FileServer, file_server
+from tests.dialogs.it.files import EmulatorFiles
 from tests.e2e.harness import Conversation
 
 ADMIN_PASSWORD = "it-topics-admin"
@@ -42,7 +42,7 @@ class ItBed:
 
     chat: Conversation
     emulator: ItAdmin
-    files: FileServer
+    files: EmulatorFiles
 
     async def send(self, **fields: Any) -> list[dict[str, Any]]:
         """The user sends a message activity with these fields; returns the bot's replies."""
@@ -55,5 +55,5 @@ class ItBed:
 @pytest.fixture
 async def bed() -> AsyncIterator[ItBed]:
     settings = desk_settings(ADMIN_PASSWORD)
-    async with file_server() as files, bot_and_emulator(settings, ONE_ATTEMPT) as (chat, http):
-        yield ItBed(chat, ItAdmin(http), files)
+    async with bot_and_emulator(settings, ONE_ATTEMPT) as (chat, http):
+        yield ItBed(chat, ItAdmin(http), EmulatorFiles(chat.connector))

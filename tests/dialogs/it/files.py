@@ -1,4 +1,8 @@
-"""A local file server standing in for the Emulator's attachment store and Teams' download links."""
+"""A local file server standing in for the Emulator's attachment store (`/v3/attachments/...`).
+
+The fake channel connector serves the same route (`FakeConnector.files`), so files a test
+"uploads" live on the Emulator's own origin, the only one the bot fetches from in local mode.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,12 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from tests.e2e.harness import FILES_PATH, FakeConnector, add_file_route
+
 
 @dataclass
 class FileServer:
-    """Serves `files[name]` at `/files/<name>` on 127.0.0.1; counts the downloads."""
+    """Serves `files[name]` at `<base_url>/<name>/views/original`; counts the downloads."""
 
     base_url: str = ""
     files: dict[str, bytes] = field(default_factory=dict)
@@ -19,29 +25,46 @@ class FileServer:
 
     def url(self, name: str) -> str:
         """Where the file called `name` is served."""
-        return f"{self.base_url}/files/{name}"
+        return f"{self.base_url}/{name}/views/original"
+
+
+@dataclass
+class EmulatorFiles:
+    """The fake connector's own file store (the Emulator's origin), used like a FileServer."""
+
+    connector: FakeConnector
+
+    @property
+    def files(self) -> dict[str, bytes]:
+        """The files on offer, by name."""
+        return self.connector.files
+
+    @files.setter
+    def files(self, value: dict[str, bytes]) -> None:
+        self.connector.files = value
+
+    @property
+    def downloads(self) -> list[str]:
+        """The names downloaded so far."""
+        return self.connector.downloads
+
+    def url(self, name: str) -> str:
+        """Where the file called `name` is served."""
+        return self.connector.file_url(name)
 
 
 @asynccontextmanager
 async def file_server() -> AsyncIterator[FileServer]:
     """Start a file server on an ephemeral loopback port; stop it afterwards."""
     server = FileServer()
-
-    async def serve(request: web.Request) -> web.Response:
-        name = request.match_info["name"]
-        server.downloads.append(name)
-        if name not in server.files:
-            raise web.HTTPNotFound()
-        return web.Response(body=server.files[name], content_type="application/octet-stream")
-
     app = web.Application()
-    app.router.add_get("/files/{name}", serve)
+    add_file_route(app, server)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = runner.addresses[0][1]
-    server.base_url = f"http://127.0.0.1:{port}"
+    server.base_url = f"http://127.0.0.1:{port}{FILES_PATH}"
     try:
         yield server
     finally:
