@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 MAX_CHARS = 600
 MAX_TOKENS = 80
 NUMBER_TOKEN = "zznumzz"
+# HR case numbers get their own token: the number alone then tells the model the desk.
+HR_NUMBER_TOKEN = "zzhrnumzz"
 
 _KEEP_MARKS = {"\u3099", "\u309a"}  # Japanese (han)dakuten: they change the kana, keep them
 _WORD = re.compile(r"\w+")
@@ -66,7 +68,7 @@ def features(folded: str) -> Counter[str]:
 
 def _word_features(word: str, feats: Counter[str]) -> None:
     feats[f"w:{word}"] += 1
-    if word == NUMBER_TOKEN or word.isdigit():
+    if word in (NUMBER_TOKEN, HR_NUMBER_TOKEN) or word.isdigit():
         return
     padded = f"<{word}>"
     for size in (3, 4):
