@@ -24,7 +24,7 @@ from dialogs._text import features
 
 # Inverse regularisation strength: lower generalises better from templated lines.
 C = 0.5
-FOLDS = 4
+FOLDS = 3
 _Array = npt.NDArray[np.float64]
 
 

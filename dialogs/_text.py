@@ -22,6 +22,14 @@ _WORD = re.compile(r"\w+")
 # English contractions typed with or without the apostrophe must read the same:
 # "won't" / "wont", "it's" / "its". French elisions ("l'écran") are left apart.
 _CONTRACTION = re.compile(r"(\w)['’](t|s|re|ve|ll|d|m)\b")
+# "Sam's tickets" is someone else's record; folding would make it "sams", a word like any other.
+# Contractions that only look possessive ("it's", "what's") are left alone.
+_POSSESSIVE = re.compile(
+    r"\b(?!(?:it|that|what|there|here|who|he|she|let|where|how|when|why|one|this)['’]s\b)"
+    r"(\w+)['’]s\b",
+    re.IGNORECASE,
+)
+POSSESSIVE_TOKEN = "zzposszz"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -40,6 +48,11 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", joined)
     bare = "".join(ch for ch in decomposed if ch in _KEEP_MARKS or unicodedata.category(ch) != "Mn")
     return unicodedata.normalize("NFC", bare)
+
+
+def mark_possessives(text: str) -> str:
+    """Put a token after each possessive ("Sam's" → "Sam's zzposszz") before folding."""
+    return _POSSESSIVE.sub(rf"\1's {POSSESSIVE_TOKEN}", text)
 
 
 def is_cjk(token: str) -> bool:
@@ -68,7 +81,7 @@ def features(folded: str) -> Counter[str]:
 
 def _word_features(word: str, feats: Counter[str]) -> None:
     feats[f"w:{word}"] += 1
-    if word in (NUMBER_TOKEN, HR_NUMBER_TOKEN) or word.isdigit():
+    if word in (NUMBER_TOKEN, HR_NUMBER_TOKEN, POSSESSIVE_TOKEN) or word.isdigit():
         return
     padded = f"<{word}>"
     for size in (3, 4):

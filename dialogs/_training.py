@@ -31,7 +31,7 @@ TAG_SEPARATOR = "#"
 # big slots does not drown the topics written with fixed phrases.
 FILLS = 6
 # One line in this many also gets a copy with a typo (not Japanese: no letters to slip on).
-TYPO_EVERY = 3
+TYPO_EVERY = 2
 # Trigger phrases are what an admin wrote for a topic: they weigh more than generated lines.
 TRIGGER_WEIGHT = 3.0
 HANDWRITTEN_WEIGHT = 2.0

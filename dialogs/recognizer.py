@@ -24,7 +24,14 @@ from pathlib import Path
 
 from dialogs import _entities as ent
 from dialogs._model import LinearModel, TrainingSet
-from dialogs._text import HR_NUMBER_TOKEN, NUMBER_TOKEN, Vocabulary, clean, fold
+from dialogs._text import (
+    HR_NUMBER_TOKEN,
+    NUMBER_TOKEN,
+    Vocabulary,
+    clean,
+    fold,
+    mark_possessives,
+)
 from dialogs._training import TAG_SEPARATOR, training_examples
 from dialogs._triggers import Phrase, load_domains, load_phrases
 
@@ -78,7 +85,7 @@ class Recognizer:
         examples = training_examples(phrases)
         self.model = _fitted(
             TrainingSet(
-                texts=tuple(self._prepare(fold(clean(e.text))) for e in examples),
+                texts=tuple(self._prepare(clean(e.text)) for e in examples),
                 labels=tuple(e.label for e in examples),
                 weights=tuple(e.weight for e in examples),
                 groups=tuple(e.group for e in examples),
@@ -105,7 +112,7 @@ class Recognizer:
             return Recognition(NONE_TOPIC, 1.0)
         matches = self._numbers.find(folded)
         number = ent.unique_number(matches)
-        by_label = self.model.probabilities(_mask_numbers(folded, matches))
+        by_label = self.model.probabilities(self._prepare(cleaned))
         by_topic = _topics(by_label)
         if self._refusals.found_in(folded):
             return _refused(by_topic)
@@ -117,7 +124,9 @@ class Recognizer:
         entities = _entities(topic, cleaned, folded, number, tag)
         return Recognition(topic, round(confidence, 3), entities, alternatives)
 
-    def _prepare(self, folded: str) -> str:
+    def _prepare(self, cleaned: str) -> str:
+        """What the model reads: possessives marked, folded, record numbers masked."""
+        folded = fold(mark_possessives(cleaned))
         return _mask_numbers(folded, self._numbers.find(folded))
 
 
