@@ -32,6 +32,22 @@ TAG_SEPARATOR = "#"
 FILLS = 6
 # One line in this many also gets a copy with a typo (not Japanese: no letters to slip on).
 TYPO_EVERY = 2
+# Someone else's record is out of scope, however it is asked: each English template about
+# reading or changing one's own records also yields a copy about another person, as `none`.
+OTHER_PEOPLE_TOPICS = frozenset(
+    {
+        "it.ticket_status",
+        "it.ticket_details",
+        "it.ticket_updates",
+        "it.list_tickets",
+        "it.update_ticket",
+        "hr.case_details",
+        "hr.case_updates",
+        "hr.list_cases",
+    }
+)
+OTHER_PEOPLE_FILLS = 2
+_MY = re.compile(r"\bmy\b", re.IGNORECASE)
 # Trigger phrases are what an admin wrote for a topic: they weigh more than generated lines.
 TRIGGER_WEIGHT = 3.0
 HANDWRITTEN_WEIGHT = 2.0
@@ -90,6 +106,10 @@ def _expand_language(lang: str) -> Iterator[Example]:
                 yield Example(text, label, lang, group=template)
                 if lang != "ja" and rng.randrange(TYPO_EVERY) == 0:
                     yield Example(_typo(text, rng), label, lang, group=template)
+            if lang == "en" and label in OTHER_PEOPLE_TOPICS and _MY.search(template):
+                theirs = _MY.sub("{person}'s", template, count=1)
+                for text in _fills(theirs, slots, rng)[:OTHER_PEOPLE_FILLS]:
+                    yield Example(text, "none", lang, group=theirs)
 
 
 def _fills(template: str, slots: dict[str, list[str]], rng: random.Random) -> list[str]:
