@@ -27,6 +27,7 @@ from bot.logs import new_reference_id
 from bot.servicenow_setup import ServiceNowConnection, connect
 from bot.storage import close_storage, create_storage, describe_storage
 from dialogs.base import TopicDeps
+from dialogs.generative import GenerativeRecognizer
 from dialogs.main import MainDialog
 from dialogs.recognizer import Recognizer
 from dialogs.topics import build_topics
@@ -58,7 +59,8 @@ def create_app(
         current_employee=_employee_resolver(settings, conversation_state, lambda: deps),
     )
     recognizer = recognizer or Recognizer.load(settings.triggers_dir, settings.ticket_prefix_list)
-    main_dialog = MainDialog(build_topics(deps), recognizer)
+    generative = _generative(settings, recognizer)
+    main_dialog = MainDialog(build_topics(deps), generative or recognizer)
     bot = SnowdeskBot(conversation_state, user_state, main_dialog)
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(BotFrameworkConfig(settings)))
     adapter.on_turn_error = _turn_error_handler(conversation_state)
@@ -71,11 +73,29 @@ def create_app(
     app.cleanup_ctx.append(_servicenow_context(deps, connector))
     if owns_storage:
         app.on_cleanup.append(_close_storage)
+    if generative is not None:
+        app.on_cleanup.append(_closer(generative))
     app.router.add_post("/api/messages", _messages_route(adapter, bot))
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/privacy", _legal_page(PRIVACY))
     app.router.add_get("/terms", _legal_page(TERMS))
     return app
+
+
+def _generative(settings: Settings, local: Recognizer) -> GenerativeRecognizer | None:
+    """The chat-model recogniser in front of the local one, when an endpoint is configured."""
+    if not settings.llm_url:
+        return None
+    return GenerativeRecognizer(
+        local, settings.llm_url, settings.llm_key, settings.llm_model, settings.llm_timeout_seconds
+    )
+
+
+def _closer(recognizer: GenerativeRecognizer) -> Callable[[web.Application], Awaitable[None]]:
+    async def close(app: web.Application) -> None:
+        await recognizer.aclose()
+
+    return close
 
 
 async def _close_storage(app: web.Application) -> None:

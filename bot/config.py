@@ -88,6 +88,13 @@ class Settings(BaseSettings):
     ticket_prefixes: str = Field(
         "INC", validation_alias=_alias("SNOWDESK_TICKET_PREFIXES", "ticket_prefixes")
     )
+    # Optional generative recogniser: an OpenAI-compatible chat-completions endpoint.
+    llm_url: str = Field("", validation_alias=_alias("SNOWDESK_LLM_URL", "llm_url"))
+    llm_key: str = Field("", validation_alias=_alias("SNOWDESK_LLM_KEY", "llm_key"))
+    llm_model: str = Field("", validation_alias=_alias("SNOWDESK_LLM_MODEL", "llm_model"))
+    llm_timeout_seconds: float = Field(
+        3.0, validation_alias=_alias("SNOWDESK_LLM_TIMEOUT", "llm_timeout_seconds")
+    )
     metadata_ttl_seconds: int = Field(
         900, validation_alias=_alias("SNOWDESK_METADATA_TTL", "metadata_ttl_seconds")
     )

@@ -25,7 +25,7 @@ from cards.common import (
 )
 from dialogs.actions import CardSubmit, card_submit
 from dialogs.base import TopicDialog, TopicOptions
-from dialogs.recognizer import DISAMBIGUATION_THRESHOLD, Recognition, Recognizer
+from dialogs.recognizer import DISAMBIGUATION_THRESHOLD, Recognition, TextRecognizer
 
 CANCELLED = "OK, I've stopped. Nothing was sent to ServiceNow."
 STARTING_OVER = "OK, let's start over."
@@ -45,7 +45,7 @@ UNKNOWN_ACTION = "That button belongs to something I can no longer continue."
 class MainDialog(ComponentDialog):
     """Routes each turn to a topic; the topics are its children."""
 
-    def __init__(self, topics: Sequence[TopicDialog], recognizer: Recognizer) -> None:
+    def __init__(self, topics: Sequence[TopicDialog], recognizer: TextRecognizer) -> None:
         super().__init__(MainDialog.__name__)
         self.recognizer = recognizer
         self.topics: dict[str, TopicDialog] = {}
@@ -87,7 +87,7 @@ class MainDialog(ComponentDialog):
         await self._start(dc, submit.topic_id, options, unknown_message=UNKNOWN_ACTION)
 
     async def _route_text(self, dc: DialogContext, text: str | None) -> None:
-        recognition = self.recognizer.recognize(text)
+        recognition = await self.recognizer.recognize_async(text)
         options = TopicOptions(entities=dict(recognition.entities), text=(text or "").strip())
         active = self._active_topic(dc)
         if active is not None:
