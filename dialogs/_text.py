@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 MAX_CHARS = 600
 MAX_TOKENS = 80
@@ -99,18 +99,14 @@ def _cjk_features(run: str, feats: Counter[str]) -> None:
 
 
 class Vocabulary:
-    """Words and phrases found as whole words in folded text (CJK: as substrings).
+    """Words and phrases found as whole words in folded text (CJK: as substrings)."""
 
-    With `prefixes`, a word of five letters or more also matches longer words it starts
-    (German compounds: "urlaub" finds "Urlaubsanspruch"; "printer" finds "printers").
-    """
-
-    def __init__(self, phrases: Sequence[str], prefixes: bool = False) -> None:
+    def __init__(self, phrases: Sequence[str]) -> None:
         latin = sorted({fold(p) for p in phrases if not is_cjk(p)}, key=len, reverse=True)
         cjk = sorted({fold(p) for p in phrases if is_cjk(p)}, key=len, reverse=True)
         parts = []
         if latin:
-            parts.append(r"(?<!\w)(?:" + "|".join(map(_escaped(prefixes), latin)) + r")(?!\w)")
+            parts.append(r"(?<!\w)(?:" + "|".join(map(re.escape, latin)) + r")(?!\w)")
         if cjk:
             parts.append("|".join(map(re.escape, cjk)))
         self._pattern = re.compile("|".join(parts)) if parts else None
@@ -118,15 +114,3 @@ class Vocabulary:
     def found_in(self, folded: str) -> bool:
         """True when any of the words or phrases occurs in `folded`."""
         return self._pattern is not None and self._pattern.search(folded) is not None
-
-    def count(self, folded: str) -> int:
-        """How many times the words or phrases occur (non-overlapping) in `folded`."""
-        return 0 if self._pattern is None else len(self._pattern.findall(folded))
-
-
-def _escaped(prefixes: bool) -> Callable[[str], str]:
-    def escape(word: str) -> str:
-        grows = prefixes and len(word) >= 5 and " " not in word
-        return re.escape(word) + (r"\w*" if grows else "")
-
-    return escape
