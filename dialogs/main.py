@@ -34,8 +34,9 @@ NOTHING_RUNNING = "We weren't in the middle of anything. What can I do for you?"
 # A message inside a topic must be this clear before the bot offers to switch topics, so that
 # free text a topic asked for (a comment, a description) is not mistaken for a new request.
 SWITCH_THRESHOLD = 0.6
-# Alternatives scoring below this are too far off to offer in "Did you mean …?".
-ALTERNATIVE_FLOOR = 0.2
+# Alternatives less likely than this (the recogniser's calibrated probability) are too far off
+# to offer in "Did you mean …?".
+ALTERNATIVE_FLOOR = 0.1
 NOTHING_TO_CANCEL = "There's nothing to cancel. What can I do for you?"
 NOT_AVAILABLE = "Sorry, I can't do that yet, but it's coming soon."
 OUT_OF_SCOPE = "Sorry, that's not something I can do."
