@@ -30,6 +30,7 @@ from bot.servicenow_setup import ServiceNowConnection, connect
 from bot.storage import ClaimStore, claims_for, close_storage, create_storage, describe_storage
 from dialogs.attachments import AttachmentFetcher, FilePolicy, host_patterns
 from dialogs.base import TopicDeps
+from dialogs.generative import GenerativeRecognizer
 from dialogs.main import MainDialog
 from dialogs.recognizer import Recognizer
 from dialogs.topics import build_topics
@@ -63,6 +64,7 @@ def create_app(
     private_state = PrivateConversationState(storage)
     user_state = UserState(storage)
     recognizer = recognizer or Recognizer.load(settings.triggers_dir, settings.ticket_prefix_list)
+    generative = _generative(settings, recognizer)
     auth = FailClosedAuthentication(
         ConfigurationBotFrameworkAuthentication(BotFrameworkConfig(settings)),
         anonymous=settings.anonymous,
@@ -74,7 +76,7 @@ def create_app(
         """Everything a turn needs, built once ServiceNow is connected: no late binding."""
         resolver = _employee_resolver(settings, user_state, connection.orchestrator)
         deps = TopicDeps(orchestrator=connection.orchestrator, current_employee=resolver)
-        main_dialog = MainDialog(build_topics(deps), recognizer)
+        main_dialog = MainDialog(build_topics(deps), generative or recognizer)
         return SnowdeskBot(
             private_state, user_state, main_dialog, settings.app_id, settings.ack_seconds
         )
@@ -97,10 +99,28 @@ def create_app(
         adapter, auth, lambda: app[BOT], app[CLAIMS], files, app[BACKGROUND], settings.ack_seconds
     )
     app.router.add_post("/api/messages", endpoint.handle)
+    if generative is not None:
+        app.on_cleanup.append(_closer(generative))
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/privacy", _legal_page(PRIVACY))
     app.router.add_get("/terms", _legal_page(TERMS))
     return app
+
+
+def _generative(settings: Settings, local: Recognizer) -> GenerativeRecognizer | None:
+    """The chat-model recogniser in front of the local one, when an endpoint is configured."""
+    if not settings.llm_url:
+        return None
+    return GenerativeRecognizer(
+        local, settings.llm_url, settings.llm_key, settings.llm_model, settings.llm_timeout_seconds
+    )
+
+
+def _closer(recognizer: GenerativeRecognizer) -> Callable[[web.Application], Awaitable[None]]:
+    async def close(app: web.Application) -> None:
+        await recognizer.aclose()
+
+    return close
 
 
 async def _close_storage(app: web.Application) -> None:

@@ -110,6 +110,13 @@ class Settings(BaseSettings):
     identity_ttl_seconds: int = Field(
         3600, validation_alias=_alias("SNOWDESK_IDENTITY_TTL", "identity_ttl_seconds")
     )
+    # Optional generative recogniser: an OpenAI-compatible chat-completions endpoint.
+    llm_url: str = Field("", validation_alias=_alias("SNOWDESK_LLM_URL", "llm_url"))
+    llm_key: str = Field("", validation_alias=_alias("SNOWDESK_LLM_KEY", "llm_key"))
+    llm_model: str = Field("", validation_alias=_alias("SNOWDESK_LLM_MODEL", "llm_model"))
+    llm_timeout_seconds: float = Field(
+        3.0, validation_alias=_alias("SNOWDESK_LLM_TIMEOUT", "llm_timeout_seconds")
+    )
     metadata_ttl_seconds: int = Field(
         900, validation_alias=_alias("SNOWDESK_METADATA_TTL", "metadata_ttl_seconds")
     )

@@ -95,7 +95,7 @@ class SnowdeskBot(TeamsActivityHandler):
                 "shared": is_shared(activity),
             },
         )
-        if is_shared(activity) and self._about_records(activity):
+        if is_shared(activity) and await self._about_records(activity):
             await run_in_personal_chat(turn_context, self.bot_app_id, self._personal_turn)
             await turn_context.send_activity(POINTER.format(name=speaker_name(activity)))
             return
@@ -105,12 +105,13 @@ class SnowdeskBot(TeamsActivityHandler):
         await DialogExtensions.run_dialog(self.main_dialog, personal, self.dialog_state)
         await self._save(personal)
 
-    def _about_records(self, activity: Activity) -> bool:
+    async def _about_records(self, activity: Activity) -> bool:
         """A card action or a request of a desk topic: its answer is someone's records."""
         if isinstance(activity.value, dict):
             topic = BY_ID.get(".".join(str(activity.value.get("verb", "")).split(".")[:2]))
             return topic is None or topic.desk is not None
-        topic = BY_ID.get(self.main_dialog.recognizer.recognize(activity.text).topic)
+        recognition = await self.main_dialog.recognizer.recognize_async(activity.text)
+        topic = BY_ID.get(recognition.topic)
         return topic is not None and topic.desk is not None
 
     async def on_members_added_activity(

@@ -9,17 +9,27 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 MAX_CHARS = 600
 MAX_TOKENS = 80
 NUMBER_TOKEN = "zznumzz"
+# HR case numbers get their own token: the number alone then tells the model the desk.
+HR_NUMBER_TOKEN = "zzhrnumzz"
 
 _KEEP_MARKS = {"\u3099", "\u309a"}  # Japanese (han)dakuten: they change the kana, keep them
 _WORD = re.compile(r"\w+")
 # English contractions typed with or without the apostrophe must read the same:
 # "won't" / "wont", "it's" / "its". French elisions ("l'écran") are left apart.
 _CONTRACTION = re.compile(r"(\w)['’](t|s|re|ve|ll|d|m)\b")
+# "Sam's tickets" is someone else's record; folding would make it "sams", a word like any other.
+# Contractions that only look possessive ("it's", "what's") are left alone.
+_POSSESSIVE = re.compile(
+    r"\b(?!(?:it|that|what|there|here|who|he|she|let|where|how|when|why|one|this)['’]s\b)"
+    r"(\w+)['’]s\b",
+    re.IGNORECASE,
+)
+POSSESSIVE_TOKEN = "zzposszz"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -38,6 +48,11 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", joined)
     bare = "".join(ch for ch in decomposed if ch in _KEEP_MARKS or unicodedata.category(ch) != "Mn")
     return unicodedata.normalize("NFC", bare)
+
+
+def mark_possessives(text: str) -> str:
+    """Put a token after each possessive ("Sam's" → "Sam's zzposszz") before folding."""
+    return _POSSESSIVE.sub(rf"\1's {POSSESSIVE_TOKEN}", text)
 
 
 def is_cjk(token: str) -> bool:
@@ -66,7 +81,7 @@ def features(folded: str) -> Counter[str]:
 
 def _word_features(word: str, feats: Counter[str]) -> None:
     feats[f"w:{word}"] += 1
-    if word == NUMBER_TOKEN or word.isdigit():
+    if word in (NUMBER_TOKEN, HR_NUMBER_TOKEN, POSSESSIVE_TOKEN) or word.isdigit():
         return
     padded = f"<{word}>"
     for size in (3, 4):
@@ -84,18 +99,14 @@ def _cjk_features(run: str, feats: Counter[str]) -> None:
 
 
 class Vocabulary:
-    """Words and phrases found as whole words in folded text (CJK: as substrings).
+    """Words and phrases found as whole words in folded text (CJK: as substrings)."""
 
-    With `prefixes`, a word of five letters or more also matches longer words it starts
-    (German compounds: "urlaub" finds "Urlaubsanspruch"; "printer" finds "printers").
-    """
-
-    def __init__(self, phrases: Sequence[str], prefixes: bool = False) -> None:
+    def __init__(self, phrases: Sequence[str]) -> None:
         latin = sorted({fold(p) for p in phrases if not is_cjk(p)}, key=len, reverse=True)
         cjk = sorted({fold(p) for p in phrases if is_cjk(p)}, key=len, reverse=True)
         parts = []
         if latin:
-            parts.append(r"(?<!\w)(?:" + "|".join(map(_escaped(prefixes), latin)) + r")(?!\w)")
+            parts.append(r"(?<!\w)(?:" + "|".join(map(re.escape, latin)) + r")(?!\w)")
         if cjk:
             parts.append("|".join(map(re.escape, cjk)))
         self._pattern = re.compile("|".join(parts)) if parts else None
@@ -103,15 +114,3 @@ class Vocabulary:
     def found_in(self, folded: str) -> bool:
         """True when any of the words or phrases occurs in `folded`."""
         return self._pattern is not None and self._pattern.search(folded) is not None
-
-    def count(self, folded: str) -> int:
-        """How many times the words or phrases occur (non-overlapping) in `folded`."""
-        return 0 if self._pattern is None else len(self._pattern.findall(folded))
-
-
-def _escaped(prefixes: bool) -> Callable[[str], str]:
-    def escape(word: str) -> str:
-        grows = prefixes and len(word) >= 5 and " " not in word
-        return re.escape(word) + (r"\w*" if grows else "")
-
-    return escape

@@ -97,7 +97,9 @@ DOMAIN_KEYS = frozenset({"hr", "it", "none"})
 def load_domains(override_dir: Path | None = None) -> dict[str, list[str]]:
     """Words that name a desk (`hr`, `it`) or an action the bot never does (`none`).
 
-    They live in `_domains.json` next to the trigger phrases, overridable the same way.
+    They live in `_domains.json` next to the trigger phrases, overridable the same way. The
+    recogniser's model learns the desks from its corpus and reads only `none` (refusals); the
+    desk lists stay valid keys so that existing override files keep loading.
     """
     path = _path_for("_domains", override_dir)
     try:

@@ -7,7 +7,6 @@ card actions by their `verb`, typed text through the recogniser.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
 
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import (
@@ -20,7 +19,7 @@ from botbuilder.dialogs import (
 from cards.common import disambiguation_card, help_card, switch_topic_card
 from dialogs.actions import CardSubmit, card_submit
 from dialogs.base import OWNER, TopicDialog, TopicOptions, card_owner, send_card
-from dialogs.recognizer import DISAMBIGUATION_THRESHOLD, Recognition
+from dialogs.recognizer import DISAMBIGUATION_THRESHOLD, Recognition, TextRecognizer
 from topics import BY_ID, CANCEL, CONTINUE_VERB, GREETING, HELP, NONE
 
 CANCELLED = "OK, I've stopped. Nothing was sent to ServiceNow."
@@ -30,8 +29,9 @@ NOTHING_RUNNING = "We weren't in the middle of anything. What can I do for you?"
 # A message inside a topic must be this clear before the bot offers to switch topics, so that
 # free text a topic asked for (a comment, a description) is not mistaken for a new request.
 SWITCH_THRESHOLD = 0.6
-# Alternatives scoring below this are too far off to offer in "Did you mean …?".
-ALTERNATIVE_FLOOR = 0.2
+# Alternatives less likely than this (the recogniser's calibrated probability) are too far off
+# to offer in "Did you mean …?".
+ALTERNATIVE_FLOOR = 0.1
 NOTHING_TO_CANCEL = "There's nothing to cancel. What can I do for you?"
 NOT_AVAILABLE = "Sorry, I can't do that yet, but it's coming soon."
 OUT_OF_SCOPE = "Sorry, that's not something I can do."
@@ -39,18 +39,10 @@ UNKNOWN_ACTION = "That button belongs to something I can no longer continue."
 NOT_YOUR_CARD = "That card was made for someone else, so I can't act on it for you. Say “help” to start your own."
 
 
-class Recognizes(Protocol):
-    """What the router needs of a recogniser: the local model, or any other that answers alike."""
-
-    def recognize(self, text: str | None) -> Recognition:
-        """Recognise one message."""
-        ...
-
-
 class MainDialog(ComponentDialog):
     """Routes each turn to a topic; the topics are its children."""
 
-    def __init__(self, topics: Sequence[TopicDialog], recognizer: Recognizes) -> None:
+    def __init__(self, topics: Sequence[TopicDialog], recognizer: TextRecognizer) -> None:
         super().__init__(MainDialog.__name__)
         self.recognizer = recognizer
         self.topics: dict[str, TopicDialog] = {}
@@ -96,7 +88,7 @@ class MainDialog(ComponentDialog):
         await self._start(dc, submit.topic_id, options, unknown_message=UNKNOWN_ACTION)
 
     async def _route_text(self, dc: DialogContext, text: str | None) -> None:
-        recognition = self.recognizer.recognize(text)
+        recognition = await self.recognizer.recognize_async(text)
         options = TopicOptions(entities=dict(recognition.entities), text=(text or "").strip())
         active = self._active_topic(dc)
         if active is not None:

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main as snowdesk
+from dialogs._model import LinearModel, TrainingSet
 from dialogs._triggers import TOPICS, TriggerFileError
-from dialogs.recognizer import Recognition, Recognizer
+from dialogs.recognizer import DISAMBIGUATION_THRESHOLD, Recognition, Recognizer
 
 
 @pytest.fixture(scope="module")
@@ -189,6 +190,17 @@ def test_recognition_is_deterministic(recognizer: Recognizer) -> None:
     assert recognizer.recognize(text) == Recognizer.load().recognize(text)
 
 
+def test_two_fits_of_the_same_data_give_the_same_probabilities() -> None:
+    """Seeded solver, fixed folds: a rebuilt model (another process, another day) agrees."""
+    texts = ("my laptop is broken", "show my tickets", "hello", "tell me a joke") * 6
+    labels = ("it.create_ticket", "it.list_tickets", "greeting", "none") * 6
+    data = TrainingSet(texts, labels, (1.0,) * 24, tuple(str(i % 6) for i in range(24)))
+    first, second = LinearModel(data), LinearModel(data)
+    assert first.probabilities("my printer is broken") == second.probabilities(
+        "my printer is broken"
+    )
+
+
 def test_alternatives_offer_the_next_topics_for_disambiguation(recognizer: Recognizer) -> None:
     result = recognizer.recognize("my ticket")
     assert 1 <= len(result.alternatives) <= 3
@@ -199,6 +211,15 @@ def test_admin_override_replaces_a_topics_phrases(tmp_path: Path) -> None:
     override = {"topic": "greeting", "phrases": {"en": ["ahoy matey"]}}
     (tmp_path / "greeting.json").write_text(json.dumps(override), encoding="utf-8")
     assert Recognizer.load(tmp_path).recognize("ahoy matey").topic == "greeting"
+
+
+def test_admin_phrases_become_training_data_confident_enough_to_act_on(tmp_path: Path) -> None:
+    """A phrase unlike anything built in ("SAP GUI dumps") is learnt, not just matched."""
+    override = {"topic": "it.create_ticket", "phrases": {"en": ["SAP GUI short dump again"]}}
+    (tmp_path / "it.create_ticket.json").write_text(json.dumps(override), encoding="utf-8")
+    result = Recognizer.load(tmp_path).recognize("sap gui short dump again")
+    assert result.topic == "it.create_ticket"
+    assert result.confidence >= DISAMBIGUATION_THRESHOLD
 
 
 @pytest.mark.parametrize(
@@ -252,10 +273,70 @@ def test_cli_reports_a_broken_override_without_a_traceback(
     assert "help.json" in err and "Traceback" not in err
 
 
-def test_loading_is_quick_enough_for_start_up() -> None:
+def test_building_the_model_is_quick_enough_for_start_up(tmp_path: Path) -> None:
+    """An override makes a training set no process has fitted yet: this times a real build.
+
+    The issue asks for < 3 s (the bench prints about 1.5 s here); the margin is for a busy CI.
+    """
+    override = {"topic": "greeting", "phrases": {"en": ["g'day to the whole desk"]}}
+    (tmp_path / "greeting.json").write_text(json.dumps(override), encoding="utf-8")
     started = time.perf_counter()
-    Recognizer.load()
-    assert time.perf_counter() - started < 5.0
+    Recognizer.load(tmp_path)
+    assert time.perf_counter() - started < 4.0
+
+
+@pytest.mark.parametrize(
+    ("text", "topic", "entities"),
+    [
+        # Paraphrase without the trigger words.
+        ("the conference room screen shows no signal again", "it.create_ticket", None),
+        ("when will my pay issue get sorted out", "hr.case_updates", {}),
+        ("what did I ask HR about last time", "hr.list_cases", {}),
+        # Updates vs details vs status vs list, asked as questions.
+        ("is my printer ticket still open?", "it.ticket_status", {}),
+        ("how many tickets do I have open?", "it.list_tickets", {"filter": "open"}),
+        ("has anyone left a comment on my wifi ticket", "it.ticket_updates", {}),
+        ("who is working on INC0010321", "it.ticket_details", {"number": "INC0010321"}),
+        # Out-of-scope near-misses: other systems, other people, agent actions, chit-chat.
+        ("how do I submit my expense claim", "none", {}),
+        ("fill in my timesheet for this week", "none", {}),
+        ("how much is my bonus going to be", "none", {}),
+        ("show me Sam's tickets", "none", {}),
+        ("what's Lee's phone number", "none", {}),
+        ("move INC0010023 to the desktop team", "none", {}),
+        ("assign INC0010023 to me", "none", {}),
+        ("close all tickets", "none", {}),
+        ("what's 12 times 12", "none", {}),
+        # Short conversational moves.
+        ("nah forget it", "cancel", {}),
+        ("never mind that one", "cancel", {}),
+        ("good morning to you", "greeting", {}),
+        ("what can you do besides IT?", "help", {}),
+        # Typos.
+        ("shwo my tikcets", "it.list_tickets", {}),
+    ],
+)
+def test_messages_nobody_wrote_the_triggers_for(
+    recognizer: Recognizer, text: str, topic: str, entities: dict[str, str] | None
+) -> None:
+    """The kinds of failure issue 14 lists (entities None: a create topic's description)."""
+    result = recognizer.recognize(text)
+    assert result.topic == topic
+    assert result.entities == (entities if entities is not None else {"description": text})
+
+
+def test_someone_elses_record_is_not_mine(recognizer: Recognizer) -> None:
+    assert recognizer.recognize("show me my tickets").topic == "it.list_tickets"
+    assert recognizer.recognize("show me Priya's tickets").topic == "none"
+    # A possessive alone does not make a request out of scope.
+    assert recognizer.recognize("my team's printer is jammed").topic == "it.create_ticket"
+
+
+def test_an_hr_number_alone_is_confident_about_the_hr_desk(recognizer: Recognizer) -> None:
+    """Numbers are masked per desk, so "details of HRC…" needs no "Did you mean"."""
+    result = recognizer.recognize("details of HRC0001234")
+    assert result.topic == "hr.case_details"
+    assert result.confidence >= DISAMBIGUATION_THRESHOLD
 
 
 @pytest.mark.parametrize(

@@ -70,7 +70,7 @@ class ScriptedRecognizer:
 
     script: dict[str, Recognition] = field(default_factory=dict)
 
-    def recognize(self, text: str | None) -> Recognition:
+    async def recognize_async(self, text: str | None) -> Recognition:
         return self.script.get(text or "", Recognition(topic="none", confidence=0.9))
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from bot.config import Settings
+from tests.dialogs.test_generative import FakeChatModel
 from tests.e2e.harness import Conversation, card_of, running_bot, texts_of
 
 
@@ -98,3 +100,27 @@ async def test_with_an_app_id_requests_without_a_valid_token_get_401(
         )
     assert response.status_code == 401
     assert conversation.connector.activities == []
+
+
+async def test_a_configured_chat_model_proposes_the_topic() -> None:
+    """SNOWDESK_LLM_URL set → User: "tell me a really good joke" (out of scope locally) → the
+    model says help → the plain help card, not "that's not something I can do".
+
+    The chat model is a fake OpenAI-compatible endpoint on loopback."""
+    model = FakeChatModel(content='{"topic": "help", "confidence": 0.9, "restart": false}')
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", model.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/v1/chat/completions"
+    try:
+        settings = local_settings(llm_url=url, llm_key="k", llm_model="m")
+        async with running_bot(settings) as chat:
+            replies = await chat.say("tell me a really good joke")
+    finally:
+        await runner.cleanup()
+    assert model.requests[0]["messages"][-1]["content"] == "tell me a really good joke"
+    said = texts_of(card_of(replies[-1]))
+    assert any("what I can do" in text for text in said)
+    assert not any("not something I can do" in text for text in said)
