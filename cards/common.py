@@ -14,9 +14,11 @@ from microsoft_teams.cards import (
     AdaptiveCard,
     CardElement,
     OpenUrlAction,
+    RichTextBlock,
     SubmitAction,
     TextBlock,
     TextInput,
+    TextRun,
 )
 
 from flows.models import ListFilter
@@ -56,6 +58,24 @@ def card_to_dict(card: AdaptiveCard) -> dict[str, Any]:
     data: dict[str, Any] = card.model_dump(by_alias=True, exclude_none=True, mode="json")
     data["$schema"] = "http://adaptivecards.io/schemas/adaptive-card.json"
     return data
+
+
+def user_text(*parts: str | TextRun, spacing: str | None = None) -> RichTextBlock:
+    """Text that came from a person (a summary, a comment, a description): shown exactly as
+    written. A TextBlock would render its markdown, so "[click](https://…)" from a user would
+    become a link; a TextRun never does."""
+    runs = [TextRun(text=part) if isinstance(part, str) else part for part in parts if part]
+    return RichTextBlock(inlines=runs or [TextRun(text=" ")], spacing=spacing)
+
+
+def strong(text: str) -> TextRun:
+    """A bold run of the bot's own words (a number, a state) inside `user_text`."""
+    return TextRun(text=text, weight="Bolder")
+
+
+def subtle(text: str) -> TextRun:
+    """A subtle run inside `user_text` (who wrote a comment, and when)."""
+    return TextRun(text=text, is_subtle=True)
 
 
 def new_card(body: list[CardElement], actions: list[Any] | None = None) -> AdaptiveCard:

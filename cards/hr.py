@@ -36,8 +36,11 @@ from cards.common import (
     new_card,
     open_in_servicenow,
     paging_buttons,
+    strong,
     submit,
+    subtle,
     text_input,
+    user_text,
 )
 from flows.models import CasePage, Comment, HRCase, HRService, RecordUpdates
 from topics import HR_CASE_DETAILS, HR_CASE_UPDATES, HR_CREATE_CASE, HR_LIST_CASES
@@ -119,7 +122,7 @@ def case_card(case: HRCase, *, tz: str | None) -> AdaptiveCard:
     """The answer to a new case: number, service, state, opened; Updates and the portal link."""
     body: list[CardElement] = [_title(f"Your HR case {case.number} is open")]
     if case.subject:
-        body.append(TextBlock(text=case.subject, wrap=True))
+        body.append(user_text(case.subject))
     body += [
         FactSet(
             facts=[
@@ -138,8 +141,8 @@ def case_card(case: HRCase, *, tz: str | None) -> AdaptiveCard:
 def _comment_block(comment: Comment, tz: str | None) -> list[CardElement]:
     return [
         TextBlock(text="Latest comment", weight="Bolder", wrap=True, spacing="Medium"),
-        TextBlock(text=comment.text, wrap=True),
-        _subtle(f"{comment.author or 'HR'}, {format_when(comment.created_at, tz)}"),
+        user_text(comment.text),
+        user_text(subtle(f"{comment.author or 'HR'}, {format_when(comment.created_at, tz)}")),
     ]
 
 
@@ -160,10 +163,10 @@ def case_details_card(case: HRCase, *, comment_key: str, tz: str | None) -> Adap
         Fact(title="Updated", value=format_when(case.updated_at, tz)),
         Fact(title="Assigned to", value=case.assigned_to or "Not assigned yet"),
     ]
-    body: list[CardElement] = [_title(f"{case.number}: {case.subject or 'HR case'}")]
+    body: list[CardElement] = [_title(case.number), user_text(case.subject or "HR case")]
     body.append(FactSet(facts=facts))
     if case.description:
-        body.append(TextBlock(text=case.description, wrap=True, spacing="Medium"))
+        body.append(user_text(case.description, spacing="Medium"))
     if case.latest_comment is not None:
         body += _comment_block(case.latest_comment, tz)
     # The same order as a ticket's: what the employee may do first, then Updates and the link.
@@ -176,7 +179,7 @@ def _case_row(case: HRCase, tz: str | None) -> ColumnSet:
     text = Column(
         width="stretch",
         items=[
-            TextBlock(text=f"**{case.number}** {case.subject}", wrap=True),
+            user_text(strong(case.number), f" {case.subject}"),
             _subtle(f"{case.state or '—'} · updated {format_when(case.updated_at, tz)}"),
         ],
     )

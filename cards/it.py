@@ -19,6 +19,7 @@ from microsoft_teams.cards import (
     Container,
     Fact,
     FactSet,
+    RichTextBlock,
     ShowCardAction,
     TextBlock,
 )
@@ -34,8 +35,11 @@ from cards.common import (
     new_card,
     open_in_servicenow,
     paging_buttons,
+    strong,
     submit,
+    subtle,
     text_input,
+    user_text,
 )
 from flows.models import Choice as FieldChoice
 from flows.models import Comment, RecordUpdates, Ticket, TicketPage
@@ -143,7 +147,7 @@ def _heading(ticket: Ticket, lead: str = "") -> list[CardElement]:
     title = f"{lead}{ticket.number}" if lead else ticket.number
     return [
         TextBlock(text=title, size="Large", weight="Bolder", wrap=True),
-        TextBlock(text=ticket.short_description or "(no summary)", wrap=True, spacing="None"),
+        user_text(ticket.short_description or "(no summary)", spacing="None"),
     ]
 
 
@@ -165,12 +169,12 @@ def ticket_details_card(ticket: Ticket, *, comment_key: str, tz: str | None) -> 
     """
     body: list[CardElement] = [*_heading(ticket), _ticket_facts(ticket, tz, full=True)]
     if ticket.description:
-        body.append(_section("Description", ticket.description))
+        body.append(_section("Description", user_text(ticket.description, spacing="Small")))
     if ticket.latest_comment is not None:
-        body.append(_section("Latest comment", _comment_text(ticket.latest_comment, tz)))
+        body.append(_section("Latest comment", *_comment(ticket.latest_comment, tz)))
     if ticket.attachments:
         names = "\n".join(f"- {item.file_name}" for item in ticket.attachments)
-        body.append(_section("Attachments", names))
+        body.append(_section("Attachments", user_text(names, spacing="Small")))
     actions: list[Any] = []
     if ticket.active:
         comment = comment_form(ticket.number, UPDATE.action("comment"), comment_key)
@@ -183,20 +187,16 @@ def ticket_details_card(ticket: Ticket, *, comment_key: str, tz: str | None) -> 
     return new_card(body, [*actions, *open_in_servicenow(ticket.url)])
 
 
-def _section(title: str, text: str) -> Container:
+def _section(title: str, *items: CardElement) -> Container:
     return Container(
         separator=True,
-        items=[
-            TextBlock(text=title, weight="Bolder", wrap=True),
-            TextBlock(text=text, wrap=True, spacing="Small"),
-        ],
+        items=[TextBlock(text=title, weight="Bolder", wrap=True), *items],
     )
 
 
-def _comment_text(comment: Comment, tz: str | None) -> str:
-    return (
-        f"{comment.text}\n\n— {comment.author or 'someone'}, {format_when(comment.created_at, tz)}"
-    )
+def _comment(comment: Comment, tz: str | None) -> list[CardElement]:
+    who = f"— {comment.author or 'someone'}, {format_when(comment.created_at, tz)}"
+    return [user_text(comment.text, spacing="Small"), user_text(subtle(who))]
 
 
 def urgency_form(ticket: Ticket) -> AdaptiveCard:
@@ -212,14 +212,21 @@ def _urgency_name(value: str) -> str:
     return {"1": "high", "2": "medium", "3": "low"}.get(value, "medium")
 
 
-def status_line(ticket: Ticket, tz: str | None) -> str:
-    """One sentence: state, who has it, when it last changed."""
+def ticket_status_card(ticket: Ticket, *, tz: str | None) -> AdaptiveCard:
+    """The answer to "status of my ticket": one sentence and a Details button."""
+    details = submit("Details", IT_TICKET_DETAILS.verb, number=ticket.number)
+    return new_card([status_line(ticket, tz)], [details])
+
+
+def status_line(ticket: Ticket, tz: str | None) -> RichTextBlock:
+    """One sentence: state, who has it, when it last changed (the summary shown as written)."""
     holder = ticket.assigned_to or ticket.assignment_group or "nobody yet"
     when = format_when(ticket.updated_at, tz)
     summary = f" ({ticket.short_description})" if ticket.short_description else ""
-    return (
-        f"{ticket.number}{summary} is **{ticket.state or 'unknown'}**, "
-        f"with {holder}; last updated {when}."
+    return user_text(
+        f"{ticket.number}{summary} is ",
+        strong(ticket.state or "unknown"),
+        f", with {holder}; last updated {when}.",
     )
 
 
@@ -249,7 +256,7 @@ def _ticket_row(ticket: Ticket, tz: str | None) -> ColumnSet:
             Column(
                 width="stretch",
                 items=[
-                    TextBlock(text=f"**{ticket.number}** {ticket.short_description}", wrap=True),
+                    user_text(strong(ticket.number), f" {ticket.short_description}"),
                     TextBlock(
                         text=f"Updated {format_when(ticket.updated_at, tz)}",
                         is_subtle=True,
@@ -273,7 +280,7 @@ def ticket_updates_text(updates: RecordUpdates, *, tz: str | None, max_comments:
     """A short text answer: what changed last and when, then the latest customer-visible comments."""
     who = f" by {updates.updated_by}" if updates.updated_by else ""
     lines = [
-        f"{updates.number} is **{updates.state or 'unknown'}**; "
+        f"{updates.number} is {updates.state or 'unknown'}; "
         f"last changed {format_when(updates.updated_at, tz)}{who}."
     ]
     comments = updates.comments[:max_comments]

@@ -153,6 +153,14 @@ def user_zone(context: TurnContext) -> str | None:
     return context.activity.local_timezone or None
 
 
+async def send_plain(context: TurnContext, text: str) -> None:
+    """Send text that quotes what people wrote (comments): as plain text, so their markdown
+    or HTML is shown, never rendered (no disguised links)."""
+    await context.send_activity(
+        Activity(type=ActivityTypes.message, text=text, text_format="plain")
+    )
+
+
 def to_attachment(card: AdaptiveCard, owner: str = "") -> Attachment:
     """Wrap a typed card as a Bot Framework attachment (the one place cards meet botbuilder);
     with an `owner`, every action's data says whom the card was made for."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from botbuilder.dialogs import DialogContext
 
 from cards.hr import case_updates_text
-from dialogs.base import TopicOptions, record_number, user_zone
+from dialogs.base import TopicOptions, record_number, send_plain, user_zone
 from dialogs.hr._common import HRTopic
 from flows import hr
 from topics import HR_CASE_UPDATES
@@ -18,5 +18,5 @@ class CaseUpdates(HRTopic):
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
         updates = await self.read(dc, hr.get_case_updates, record_number(options))
-        await dc.context.send_activity(case_updates_text(updates, tz=user_zone(dc.context)))
+        await send_plain(dc.context, case_updates_text(updates, tz=user_zone(dc.context)))
         return True

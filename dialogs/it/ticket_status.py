@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from botbuilder.dialogs import DialogContext
 
-from cards.common import message_card, submit
-from cards.it import status_line
+from cards.it import ticket_status_card
 from dialogs.base import TopicOptions, record_number, send_card, user_zone
 from dialogs.it._common import ITTopic
 from flows import it
-from topics import IT_TICKET_DETAILS, IT_TICKET_STATUS
+from topics import IT_TICKET_STATUS
 
 
 class TicketStatus(ITTopic):
@@ -19,9 +18,5 @@ class TicketStatus(ITTopic):
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
         ticket = await self.read(dc, it.get_ticket_status, record_number(options))
-        line = status_line(ticket, user_zone(dc.context))
-        await send_card(
-            dc.context,
-            message_card(line, [submit("Details", IT_TICKET_DETAILS.verb, number=ticket.number)]),
-        )
+        await send_card(dc.context, ticket_status_card(ticket, tz=user_zone(dc.context)))
         return True

@@ -132,7 +132,8 @@ def test_details_card_has_facts_comment_and_three_buttons() -> None:
         case_details_card(_case(latest_comment=comment), comment_key="ck1", tz=None)
     )
     assert_valid_card(card)
-    facts = {f["title"]: f["value"] for f in card["body"][1]["facts"]}
+    (fact_set,) = [block for block in card["body"] if block["type"] == "FactSet"]
+    facts = {f["title"]: f["value"] for f in fact_set["facts"]}
     assert facts["Assigned to"] == "Not assigned yet"
     assert facts["Updated"] == "12 Mar 2025, 13:05 UTC"
     assert "We are checking it." in _texts(card)

@@ -165,14 +165,34 @@ def test_list_card_rows_open_details_and_paging_keeps_the_filter() -> None:
     assert {"verb": "it.list_tickets.page", "filter": "open", "offset": 0} in datas
 
 
+def _line(block: Any) -> str:
+    return "".join(run.text for run in block.inlines or [])
+
+
 def test_status_line_says_state_holder_and_last_update() -> None:
     line = it.status_line(_ticket(), "Europe/Berlin")
-    assert line == (
-        "INC0010023 (Laptop won't boot) is **In Progress**, with Beth Anglin; "
+    assert _line(line) == (
+        "INC0010023 (Laptop won't boot) is In Progress, with Beth Anglin; "
         "last updated 12 Mar 2025, 14:05."
     )
+    weights = [run.weight for run in line.inlines or []]  # type: ignore[union-attr]
+    assert weights == [None, "Bolder", None]  # only the state is bold
     unassigned = it.status_line(_ticket(assigned_to="", assignment_group=""), None)
-    assert "with nobody yet" in unassigned
+    assert "with nobody yet" in _line(unassigned)
+
+
+def test_what_people_wrote_is_shown_as_written_never_as_markdown() -> None:
+    """A summary "[click](https://evil.example) **now**" from a user stays text: a TextRun."""
+    hostile = "[click](https://evil.example) **now** <b>x</b>"
+    card = card_to_dict(
+        it.ticket_details_card(
+            _ticket(short_description=hostile, description=hostile), comment_key="k", tz=None
+        )
+    )
+    blocks = [b for b in card["body"] if b.get("type") == "TextBlock"]
+    assert not any("evil.example" in b["text"] for b in blocks)
+    runs = [r for b in card["body"] if b.get("type") == "RichTextBlock" for r in b["inlines"]]
+    assert hostile in [r["text"] for r in runs]
 
 
 def test_updates_text_lists_latest_comments_newest_first_and_caps_them() -> None:
@@ -183,9 +203,7 @@ def test_updates_text_lists_latest_comments_newest_first_and_caps_them() -> None
         number="INC0010023", state="On Hold", updated_at=WHEN, updated_by="beth", comments=comments
     )
     text = it.ticket_updates_text(updates, tz=None)
-    assert text.startswith(
-        "INC0010023 is **On Hold**; last changed 12 Mar 2025, 13:05 UTC by beth."
-    )
+    assert text.startswith("INC0010023 is On Hold; last changed 12 Mar 2025, 13:05 UTC by beth.")
     assert "comment 2" in text and "comment 3" not in text
     empty = it.ticket_updates_text(RecordUpdates(number="INC0010023"), tz=None)
     assert "no comments" in empty

@@ -230,13 +230,17 @@ def card_of(reply: dict[str, Any]) -> dict[str, Any]:
 
 
 def texts_of(card: dict[str, Any]) -> list[str]:
-    """Every TextBlock text in a card, depth first."""
+    """Every text a card shows, depth first: each TextBlock, and each RichTextBlock's runs
+    joined (how people's own words are shown)."""
     found: list[str] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             if node.get("type") == "TextBlock":
                 found.append(str(node.get("text", "")))
+            if node.get("type") == "RichTextBlock":
+                found.append("".join(str(run.get("text", "")) for run in node.get("inlines", [])))
+                return
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):

@@ -37,6 +37,6 @@ async def test_create_list_details_comment_updates() -> None:
         assert any("Tried safe mode" in text for text in texts_of(refreshed))
 
         updates = (await chat.say(f"any updates on {number}?"))[-1]["text"]
-        assert updates.startswith(f"{number} is **New**") and "Tried safe mode" in updates
+        assert updates.startswith(f"{number} is New") and "Tried safe mode" in updates
         for card in (form, created, listing, details, refreshed):
             assert_valid_card(card)
