@@ -116,7 +116,7 @@ def case_form_card(
 
 
 def case_card(case: HRCase, *, tz: str | None) -> AdaptiveCard:
-    """The answer to a new case: number, service, state, opened; Updates and the portal link."""
+    """The answer to a new case: number, service, state, opened; Details, Updates, ServiceNow."""
     body: list[CardElement] = [_title(f"Your HR case {case.number} is open")]
     if case.subject:
         body.append(TextBlock(text=case.subject, wrap=True))
@@ -131,7 +131,11 @@ def case_card(case: HRCase, *, tz: str | None) -> AdaptiveCard:
         ),
         _subtle("HR will answer here and in the employee portal."),
     ]
-    actions: list[Any] = [submit("Updates", HR_CASE_UPDATES.verb, number=case.number)]
+    # The same buttons, in the same order, as the IT ticket card.
+    actions: list[Any] = [
+        submit("Details", HR_CASE_DETAILS.verb, number=case.number),
+        submit("Updates", HR_CASE_UPDATES.verb, number=case.number),
+    ]
     return new_card(body, actions + open_in_servicenow(case.url))
 
 
