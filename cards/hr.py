@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from microsoft_teams.cards import (
-    ActionSet,
     AdaptiveCard,
     CardElement,
     Choice,
@@ -177,18 +176,21 @@ def case_details_card(case: HRCase, *, comment_key: str, tz: str | None) -> Adap
 
 
 def _case_row(case: HRCase, tz: str | None) -> ColumnSet:
+    # The whole row opens the case, as a ticket's row does: a Details button per row would put
+    # six buttons on the card, and Teams' chat column fits four.
     text = Column(
         width="stretch",
         items=[
             TextBlock(text=f"**{case.number}** {case.subject}", wrap=True),
-            _subtle(f"{case.state or '—'} · updated {format_when(case.updated_at, tz)}"),
+            _subtle(f"Updated {format_when(case.updated_at, tz)}"),
         ],
     )
-    button = Column(
-        width="auto",
-        items=[ActionSet(actions=[submit("Details", HR_CASE_DETAILS.verb, number=case.number)])],
+    state = Column(width="auto", items=[TextBlock(text=case.state or "—", wrap=True)])
+    return ColumnSet(
+        columns=[text, state],
+        separator=True,
+        select_action=submit("Details", HR_CASE_DETAILS.verb, number=case.number),
     )
-    return ColumnSet(columns=[text, button], separator=True)
 
 
 def _list_heading(page: CasePage) -> str:

@@ -181,7 +181,7 @@ def ticket_details_card(ticket: Ticket, *, comment_key: str, tz: str | None) -> 
         actions += [
             ShowCardAction(title=ADD_COMMENT, card=comment),
             ShowCardAction(title="Change urgency", card=urgency_form(ticket)),
-            submit("Add attachment", UPDATE.action("attach"), number=ticket.number),
+            submit("Add a file", UPDATE.action("attach"), number=ticket.number),
         ]
     actions.append(submit("Updates", IT_TICKET_UPDATES.verb, number=ticket.number))
     return new_card(body, [*actions, *open_in_servicenow(ticket.url)])

@@ -53,7 +53,7 @@ class Topic:
 IT_CREATE_TICKET = Topic(
     "it.create_ticket",
     "create",
-    title="Report an IT problem",
+    title="Ask IT",
     command="Create IT ticket",
     description="Report an IT problem (laptop, VPN, access, software) and get a ticket number",
     desk="it",

@@ -142,7 +142,7 @@ def test_list_rows_open_details_and_paging_moves_by_five() -> None:
     assert card["body"][0]["text"] == "Your open HR cases: 6–10 of 12"
     rows = card["body"][1]["items"]
     assert len(rows) == 5
-    detail = rows[0]["columns"][1]["items"][0]["actions"][0]["data"]
+    detail = rows[0]["selectAction"]["data"]
     assert detail == {"verb": "hr.case_details", "number": "HRC0001000"}
     paging = {a["title"]: a["data"] for a in card["actions"]}
     assert paging["Previous"] == {"verb": "hr.list_cases.page", "filter": "open", "offset": 0}

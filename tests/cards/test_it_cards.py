@@ -75,7 +75,7 @@ def test_details_card_shows_people_comment_attachments_and_its_actions() -> None
     assert titles == [
         "Add a comment",
         "Change urgency",
-        "Add attachment",
+        "Add a file",
         "Updates",
         "Open in ServiceNow",
     ]

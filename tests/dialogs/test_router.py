@@ -141,7 +141,7 @@ def said(replies: list[Activity]) -> list[str]:
 
 
 async def test_unsure_recognition_offers_the_closest_topics_with_what_was_said() -> None:
-    """User: laptop thing hr (confidence 0.3) → Bot: Did you mean… [Report an IT problem]
+    """User: laptop thing hr (confidence 0.3) → Bot: Did you mean… [Ask IT]
     [HR case details] [Something else] (My IT tickets is not built here, so not offered);
     User presses the first → the topic starts with the entities the message carried."""
     adapter = make_adapter()
