@@ -15,12 +15,14 @@ from botbuilder.dialogs import Dialog, DialogExtensions
 from botbuilder.schema import ChannelAccount
 from msrest.serialization import Model
 
-from cards.common import welcome_card
+from cards.common import team_intro_card, welcome_card
 from dialogs.base import send_card
 
 log = logging.getLogger(__name__)
 
 ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
+# Teams' conversation types shared by several people (personal chat is "personal").
+SHARED_CONVERSATIONS = frozenset({"channel", "groupChat"})
 
 
 class MessageInvokeResponse(Model):
@@ -51,6 +53,7 @@ class SnowdeskBot(TeamsActivityHandler):
         self.user_state = user_state
         self.main_dialog = main_dialog
         self.dialog_state = conversation_state.create_property("DialogState")
+        self.introduced = conversation_state.create_property("Introduced")
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await super().on_turn(turn_context)
@@ -75,7 +78,21 @@ class SnowdeskBot(TeamsActivityHandler):
     async def on_members_added_activity(
         self, members_added: list[ChannelAccount], turn_context: TurnContext
     ) -> None:
-        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        """Personal chat: a welcome card for the person. A team or group chat: one introduction
+        when the bot itself is added, and nothing for each member who joins (records are shown
+        only in personal chat, so a welcome there would invite people to the wrong place)."""
+        activity = turn_context.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        conversation_type = (
+            activity.conversation.conversation_type if activity.conversation else None
+        )
+        if conversation_type in SHARED_CONVERSATIONS:
+            bot_added = any(member.id == bot_id for member in members_added)
+            # Once per conversation, even if Teams delivers the install event again.
+            if bot_added and not await self.introduced.get(turn_context, False):
+                await self.introduced.set(turn_context, True)
+                await send_card(turn_context, team_intro_card())
+            return
         for member in members_added:
             if member.id != bot_id:
                 await send_card(turn_context, welcome_card(member.name))

@@ -29,6 +29,7 @@ class FakeConnector:
 
     url: str = ""
     activities: list[dict[str, Any]] = field(default_factory=list)
+    member_lookups: list[str] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     async def _receive(self, request: web.Request) -> web.Response:
@@ -37,12 +38,19 @@ class FakeConnector:
         self.activities.append(activity)
         return web.json_response({"id": f"reply-{next(self._ids)}"})
 
+    async def _member(self, request: web.Request) -> web.Response:
+        # Teams' member lookup, which botbuilder makes for each member who joins a team.
+        member_id = request.match_info["member_id"]
+        self.member_lookups.append(member_id)
+        return web.json_response({"id": member_id, "name": f"Member {member_id}"})
+
     def app(self) -> web.Application:
         app = web.Application()
         path = "/v3/conversations/{conversation_id}/activities"
         app.router.add_post(path, self._receive)
         app.router.add_post(path + "/{reply_to_id}", self._receive)
         app.router.add_put(path + "/{reply_to_id}", self._receive)
+        app.router.add_get("/v3/conversations/{conversation_id}/members/{member_id}", self._member)
         return app
 
     def replies(self, since: int = 0) -> list[dict[str, Any]]:
@@ -105,8 +113,11 @@ class Conversation:
 
     async def join(self) -> list[dict[str, Any]]:
         """The user opens the chat: a conversationUpdate adding the bot and the user."""
-        added = [{"id": "bot", "name": "Snowdesk"}, self.user]
-        return await self._turn(self.activity("conversationUpdate", membersAdded=added))
+        return await self.added({"id": "bot", "name": "Snowdesk"}, self.user)
+
+    async def added(self, *members: dict[str, str]) -> list[dict[str, Any]]:
+        """Teams adds `members` to the conversation (the bot among them when it is installed)."""
+        return await self._turn(self.activity("conversationUpdate", membersAdded=list(members)))
 
     async def say(self, text: str) -> list[dict[str, Any]]:
         """The user types a message; returns the bot's replies."""
