@@ -6,7 +6,7 @@
 
 Builds each card of `tests/cards/samples.py` with the real builders, renders it with Microsoft's
 Adaptive Cards renderer (`adaptivecards` from npm) in headless Chromium with Teams' light host
-config and styles at the chat column's 540 px, writes `<out>/<name>.png`, and prints per card the
+config and styles at the chat column's 540 px, writes `<out>/<name>.png` (and `<name>.overflow.png` with its "…" menu open), and prints per card the
 size, each row of buttons with the width it needs and has, and any button clipped or
 cut short. Exit 1 when a card shows more
 than 4 buttons in a row, clips one or runs out of its width. Needs the browser, so it is not part
@@ -98,6 +98,8 @@ def _print(report: dict[str, Any], width: int) -> bool:
     print(f"{report['name']:<24} {report.get('width', 0):>4}x{report.get('height', 0):<4} px")
     for line in rows:
         print(f"{'':<26}{line}")
+    if report.get("overflow"):
+        print(f"{'':<26}… {' | '.join(report['overflow'])}")
     for problem in problems:
         print(f"{'':<26}! {problem}")
     return bool(problems)

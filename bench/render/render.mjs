@@ -102,6 +102,17 @@ try {
       { card, hostConfig, width },
     );
     await page.locator("#host > div").screenshot({ path: join(outDir, `${name}.png`) });
+    // Open the overflow menu ("…"): what it lists is what the card keeps out of its row.
+    report.overflow = [];
+    const more = page.locator('#host .ac-pushButton[aria-label="More options"]');
+    if ((await more.count()) > 0) {
+      await more.first().click();
+      await page.waitForTimeout(300); // the menu slides in
+      report.overflow = await page.locator(".ac-ctrl-dropdown-item").allTextContents();
+      await page.screenshot({ path: join(outDir, `${name}.overflow.png`) });
+      await page.keyboard.press("Escape");
+      await page.evaluate(() => document.querySelectorAll(".ac-ctrl-overlay").forEach((e) => e.remove()));
+    }
     process.stdout.write(JSON.stringify({ name, ...report }) + "\n");
   }
 } finally {
