@@ -16,8 +16,8 @@ from tests.cards.samples import SAMPLE_CARDS
 from tests.cards.schema import assert_valid_card
 
 # Text colours that Teams' light host config draws below 3:1 on white (Warning #f8d22a ~1.5:1,
-# Good #92c353 ~2.1:1); Default, Accent and Attention read well.
-UNREADABLE_COLOURS = {"warning", "good"}
+# Good #92c353 ~2.1:1, Light #ffffff); Default, Accent and Attention read well.
+UNREADABLE_COLOURS = {"warning", "good", "light"}
 
 
 def _cards(card: dict[str, Any]) -> list[dict[str, Any]]:

@@ -29,7 +29,6 @@ class FakeConnector:
 
     url: str = ""
     activities: list[dict[str, Any]] = field(default_factory=list)
-    member_lookups: list[str] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     async def _receive(self, request: web.Request) -> web.Response:
@@ -41,7 +40,6 @@ class FakeConnector:
     async def _member(self, request: web.Request) -> web.Response:
         # Teams' member lookup, which botbuilder makes for each member who joins a team.
         member_id = request.match_info["member_id"]
-        self.member_lookups.append(member_id)
         return web.json_response({"id": member_id, "name": f"Member {member_id}"})
 
     def app(self) -> web.Application:
