@@ -5,15 +5,16 @@
     .venv/bin/python bench/render_cards.py [--width 540] [--out build/card-renders]
 
 Builds each card of `tests/cards/samples.py` with the real builders, renders it with Microsoft's
-Adaptive Cards renderer (`adaptivecards` from npm) in headless Chromium with Teams' light host
-config and styles at the chat column's 540 px, writes `<out>/<name>.png` (and `<name>.overflow.png` with its "…" menu open), and prints per card the
-size, each row of buttons with the width it needs and has, and any button clipped or
-cut short. Exit 1 when a card shows more
-than 4 buttons in a row, clips one or runs out of its width. Needs the browser, so it is not part
-of `./scripts/test`; `tests/cards/test_layout.py` keeps its rules without one.
+Adaptive Cards renderer (`adaptivecards` from npm, Markdown by `markdown-it` as Teams renders it)
+in headless Chromium with Teams' light host config and styles at the chat column's 540 px, and
+writes `<out>/<name>.png` (and `<name>.overflow.png` with its "…" menu open). Prints per card
+its size, each row of buttons with the width it needs and has, what the "…" menu holds, and any
+button clipped or cut short. Exit 1 when a card shows more than 4 buttons, cuts one short or runs
+out of its width. Needs the browser, so it is not part of `./scripts/test`;
+`tests/cards/test_layout.py` keeps its rules without one.
 
-Chromium has no Segoe UI here: text falls back to a wider sans-serif, so a card that fits here
-fits in Teams.
+Chromium has no Segoe UI here: text falls back to DejaVu Sans, which is wider, so a row that
+fits here fits in Teams.
 """
 
 from __future__ import annotations
@@ -93,6 +94,11 @@ def _print(report: dict[str, Any], width: int) -> bool:
             problems.append(f"{len(shown)} buttons in a row (at most {MAX_VISIBLE})")
         problems += [f"'{b['title']}' is clipped" for b in buttons if b["clipped"]]
         problems += [f"'{b['title']}' is cut short (…)" for b in buttons if b["truncated"]]
+    shown_in_all = sum(
+        1 for row in report.get("rows", []) for b in row["buttons"] if not b["overflowMenu"]
+    )
+    if shown_in_all > MAX_VISIBLE:
+        problems.append(f"{shown_in_all} buttons on the card (at most {MAX_VISIBLE})")
     if report.get("overflowing"):
         problems.append(f"content runs past the card's {width} px")
     print(f"{report['name']:<24} {report.get('width', 0):>4}x{report.get('height', 0):<4} px")
