@@ -12,7 +12,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from botbuilder.core import PrivateConversationState, Storage, TurnContext, UserState
+from botbuilder.core import (
+    ConversationState,
+    PrivateConversationState,
+    Storage,
+    TurnContext,
+    UserState,
+)
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
@@ -62,6 +68,7 @@ def create_app(
     owns_storage = storage is None
     storage = storage or create_storage(settings.storage_url)
     private_state = PrivateConversationState(storage)
+    room_state = ConversationState(storage)
     user_state = UserState(storage)
     recognizer = recognizer or Recognizer.load(settings.triggers_dir, settings.ticket_prefix_list)
     generative = _generative(settings, recognizer)
@@ -78,7 +85,12 @@ def create_app(
         deps = TopicDeps(orchestrator=connection.orchestrator, current_employee=resolver)
         main_dialog = MainDialog(build_topics(deps), generative or recognizer)
         return SnowdeskBot(
-            private_state, user_state, main_dialog, settings.app_id, settings.ack_seconds
+            private_state,
+            room_state,
+            user_state,
+            main_dialog,
+            bot_app_id=settings.app_id,
+            progress_after_seconds=settings.ack_seconds,
         )
 
     app = web.Application(middlewares=[_plain_errors])

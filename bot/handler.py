@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from botbuilder.core import (
+    ConversationState,
     InvokeResponse,
     PrivateConversationState,
     TurnContext,
@@ -17,7 +18,7 @@ from msrest.serialization import Model
 
 from bot.deadline import kept_informed
 from bot.personal import POINTER, is_shared, run_in_personal_chat, speaker_name
-from cards.common import welcome_card
+from cards.common import team_intro_card, welcome_card
 from dialogs.base import send_card
 from dialogs.main import MainDialog
 from topics import BY_ID
@@ -56,12 +57,17 @@ class SnowdeskBot(TeamsActivityHandler):
     def __init__(
         self,
         private_state: PrivateConversationState,
+        room_state: ConversationState,
         user_state: UserState,
         main_dialog: MainDialog,
+        *,
         bot_app_id: str = "",
         progress_after_seconds: float = 5.0,
     ) -> None:
         self.private_state = private_state
+        # What belongs to the conversation itself (has the bot introduced itself there?).
+        self.room_state = room_state
+        self.introduced = self.room_state.create_property("Introduced")
         self.user_state = user_state
         self.main_dialog = main_dialog
         self.bot_app_id = bot_app_id
@@ -78,6 +84,7 @@ class SnowdeskBot(TeamsActivityHandler):
 
     async def _save(self, turn_context: TurnContext) -> None:
         await self.private_state.save_changes(turn_context)
+        await self.room_state.save_changes(turn_context)
         await self.user_state.save_changes(turn_context)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -117,7 +124,18 @@ class SnowdeskBot(TeamsActivityHandler):
     async def on_members_added_activity(
         self, members_added: list[ChannelAccount], turn_context: TurnContext
     ) -> None:
-        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        """Personal chat: a welcome card for the person. A team or group chat: one introduction
+        when the bot itself is added, and nothing for each member who joins (records are shown
+        only in personal chat, so a welcome there would invite people to the wrong place)."""
+        activity = turn_context.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        if is_shared(activity):
+            bot_added = any(member.id == bot_id for member in members_added)
+            # Once per conversation, even if Teams delivers the install event again.
+            if bot_added and not await self.introduced.get(turn_context, False):
+                await self.introduced.set(turn_context, True)
+                await send_card(turn_context, team_intro_card())
+            return
         for member in members_added:
             if member.id != bot_id:
                 await send_card(turn_context, welcome_card(member.name))

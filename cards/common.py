@@ -25,6 +25,8 @@ from flows.models import ListFilter
 from topics import CONTINUE_VERB, HELP, MENU, Topic
 
 CARD_VERSION: Final = "1.5"
+# Buttons Teams shows in a row in its 540 px chat column; the rest go to the overflow menu.
+MAX_VISIBLE_ACTIONS: Final = 4
 
 # The filters of the "my cases" / "my tickets" lists, in the order their buttons show them,
 # and the word each puts before "cases" / "tickets" ("all" needs none).
@@ -79,8 +81,22 @@ def subtle(text: str) -> TextRun:
 
 
 def new_card(body: list[CardElement], actions: list[Any] | None = None) -> AdaptiveCard:
-    """An Adaptive Card 1.5 with the given body and actions."""
-    return AdaptiveCard(version=CARD_VERSION, body=body, actions=actions or None)
+    """An Adaptive Card 1.5 with the given body and actions, the first `MAX_VISIBLE_ACTIONS`
+    shown as buttons and the rest in the card's overflow menu."""
+    return AdaptiveCard(
+        version=CARD_VERSION, body=body, actions=with_overflow(actions or []) or None
+    )
+
+
+def with_overflow(actions: list[Any]) -> list[Any]:
+    """The actions, those past the first `MAX_VISIBLE_ACTIONS` marked `mode: secondary`.
+
+    Builders list actions most important first; Teams (and Microsoft's renderer) put secondary
+    actions in the "…" menu instead of a row of buttons that runs out of the chat column.
+    """
+    for action in actions[MAX_VISIBLE_ACTIONS:]:
+        action.mode = "secondary"
+    return actions
 
 
 def submit(title: str, verb: str, **data: Any) -> SubmitAction:
@@ -192,6 +208,24 @@ def welcome_card(name: str | None = None) -> AdaptiveCard:
         ),
     ]
     return new_card([*body, *_menu_lines(), _hint()], topic_buttons())
+
+
+def team_intro_card() -> AdaptiveCard:
+    """The one card the bot posts when it is added to a team or group chat: what it does, and
+    that everyone's tickets and cases stay in their personal chat with it."""
+    body: list[CardElement] = [
+        TextBlock(text="Hi everyone, I'm Snowdesk.", size="Large", weight="Bolder", wrap=True),
+        TextBlock(
+            text="I open and follow IT tickets and HR cases in ServiceNow for each of you.",
+            wrap=True,
+        ),
+        TextBlock(
+            text="Your tickets and cases stay private: I show them only in your personal chat "
+            "with me. Mention me with “help” to see what I can do.",
+            wrap=True,
+        ),
+    ]
+    return new_card(body)
 
 
 def message_card(text: str, actions: list[SubmitAction] | None = None) -> AdaptiveCard:

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from microsoft_teams.cards import (
-    ActionSet,
     AdaptiveCard,
     CardElement,
     Choice,
@@ -119,7 +118,7 @@ def case_form_card(
 
 
 def case_card(case: HRCase, *, tz: str | None) -> AdaptiveCard:
-    """The answer to a new case: number, service, state, opened; Updates and the portal link."""
+    """The answer to a new case: number, service, state, opened; Details, Updates, ServiceNow."""
     body: list[CardElement] = [_title(f"Your HR case {case.number} is open")]
     if case.subject:
         body.append(user_text(case.subject))
@@ -134,7 +133,11 @@ def case_card(case: HRCase, *, tz: str | None) -> AdaptiveCard:
         ),
         _subtle("HR will answer here and in the employee portal."),
     ]
-    actions: list[Any] = [submit("Updates", HR_CASE_UPDATES.verb, number=case.number)]
+    # The same buttons, in the same order, as the IT ticket card.
+    actions: list[Any] = [
+        submit("Details", HR_CASE_DETAILS.verb, number=case.number),
+        submit("Updates", HR_CASE_UPDATES.verb, number=case.number),
+    ]
     return new_card(body, actions + open_in_servicenow(case.url))
 
 
@@ -176,18 +179,21 @@ def case_details_card(case: HRCase, *, comment_key: str, tz: str | None) -> Adap
 
 
 def _case_row(case: HRCase, tz: str | None) -> ColumnSet:
+    # The whole row opens the case, as a ticket's row does: a Details button per row would put
+    # six buttons on the card, and Teams' chat column fits four.
     text = Column(
         width="stretch",
         items=[
             user_text(strong(case.number), f" {case.subject}"),
-            _subtle(f"{case.state or '—'} · updated {format_when(case.updated_at, tz)}"),
+            _subtle(f"Updated {format_when(case.updated_at, tz)}"),
         ],
     )
-    button = Column(
-        width="auto",
-        items=[ActionSet(actions=[submit("Details", HR_CASE_DETAILS.verb, number=case.number)])],
+    state = Column(width="auto", items=[TextBlock(text=case.state or "—", wrap=True)])
+    return ColumnSet(
+        columns=[text, state],
+        separator=True,
+        select_action=submit("Details", HR_CASE_DETAILS.verb, number=case.number),
     )
-    return ColumnSet(columns=[text, button], separator=True)
 
 
 def _list_heading(page: CasePage) -> str:

@@ -93,7 +93,7 @@ def _form_notes(
             TextBlock(
                 text="Your ticket was not created yet. Your text is kept: press Retry.",
                 wrap=True,
-                color="Warning",
+                weight="Bolder",  # Warning-yellow text reads at ~1.5:1 on Teams' light theme
             )
         )
     if file_names:
@@ -152,13 +152,17 @@ def _heading(ticket: Ticket, lead: str = "") -> list[CardElement]:
 
 
 def ticket_card(ticket: Ticket, *, tz: str | None, notes: Sequence[str] = ()) -> AdaptiveCard:
-    """The answer to a created ticket: its number and key facts, Details, a link to ServiceNow."""
+    """The answer to a created ticket: its number and key facts; Details, Updates, ServiceNow."""
     body: list[CardElement] = [
         *_heading(ticket, "I've opened "),
         _ticket_facts(ticket, tz, full=False),
         *(TextBlock(text=note, wrap=True, is_subtle=True) for note in notes),
     ]
-    actions: list[Any] = [submit("Details", IT_TICKET_DETAILS.verb, number=ticket.number)]
+    # The same buttons, in the same order, as the HR case card.
+    actions: list[Any] = [
+        submit("Details", IT_TICKET_DETAILS.verb, number=ticket.number),
+        submit("Updates", IT_TICKET_UPDATES.verb, number=ticket.number),
+    ]
     return new_card(body, [*actions, *open_in_servicenow(ticket.url)])
 
 
@@ -181,7 +185,7 @@ def ticket_details_card(ticket: Ticket, *, comment_key: str, tz: str | None) -> 
         actions += [
             ShowCardAction(title=ADD_COMMENT, card=comment),
             ShowCardAction(title="Change urgency", card=urgency_form(ticket)),
-            submit("Add attachment", UPDATE.action("attach"), number=ticket.number),
+            submit("Add a file", UPDATE.action("attach"), number=ticket.number),
         ]
     actions.append(submit("Updates", IT_TICKET_UPDATES.verb, number=ticket.number))
     return new_card(body, [*actions, *open_in_servicenow(ticket.url)])

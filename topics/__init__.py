@@ -53,7 +53,7 @@ class Topic:
 IT_CREATE_TICKET = Topic(
     "it.create_ticket",
     "create",
-    title="Report an IT problem",
+    title="Ask IT",
     command="Create IT ticket",
     description="Report an IT problem (laptop, VPN, access, software) and get a ticket number",
     desk="it",
@@ -183,8 +183,22 @@ TOPICS: tuple[Topic, ...] = (
 # The switch card's "Keep going": the router re-asks the running topic's question.
 CONTINUE_VERB = "router.continue"
 BY_ID: dict[str, Topic] = {topic.id: topic for topic in TOPICS}
-# The help card: the topics with a menu line, in declaration order.
-MENU: tuple[Topic, ...] = tuple(t for t in TOPICS if t.menu)
+
+
+def _menu() -> tuple[Topic, ...]:
+    """The topics with a menu line, each followed by its counterpart on the other desk."""
+    ordered: list[Topic] = []
+    for listed in (t for t in TOPICS if t.menu):
+        mirror = BY_ID.get(listed.counterpart)
+        for entry in (listed, mirror):
+            if entry is not None and entry.menu and entry not in ordered:
+                ordered.append(entry)
+    return tuple(ordered)
+
+
+# The help card's lines and buttons: desk pairs side by side (IT create, HR create, IT list, ...),
+# so both desks read in the same order and the buttons Teams shows first cover both desks.
+MENU: tuple[Topic, ...] = _menu()
 # The Teams command list of personal chat: desk topics in declaration order, then help.
 COMMANDS: tuple[Topic, ...] = tuple(t for t in TOPICS if t.desk) + (HELP,)
 

@@ -12,9 +12,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.config import Settings
-from bot.manifest.checks import PLACEHOLDER, check_package
+from bot.manifest.checks import PLACEHOLDER
+from bot.manifest.localization import language_files
 from bot.manifest.package import MANIFEST, icon_names, load_package
-from bot.manifest.validate import bot_domain
+from bot.manifest.validate import bot_domain, validate_package
 from topics import COMMANDS
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "manifest" / MANIFEST
@@ -81,11 +82,16 @@ def with_commands(manifest: dict[str, Any]) -> dict[str, Any]:
     return manifest
 
 
-def write_package(manifest: dict[str, Any], icon_dir: Path, out: Path) -> None:
-    """The zip Teams accepts: manifest.json and the icons it names, all at the root."""
+def write_package(
+    manifest: dict[str, Any], icon_dir: Path, out: Path, files: dict[str, bytes] | None = None
+) -> None:
+    """The zip Teams accepts: manifest.json, its language `files` and the icons it names, all at
+    the root."""
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        for name, data in sorted((files or {}).items()):
+            archive.writestr(name, data)
         for name in sorted(set(icon_names(manifest).values())):
             icon = icon_dir / name
             if icon.is_file():
@@ -110,13 +116,23 @@ def build_command(settings: Settings, out: Path, template: Path | None) -> int:
         for name in sorted(unknown):
             print(f"{name} is not set: {template} uses ${{{{{name}}}}}; set it in the environment")
         return 1
-    write_package(manifest, template.parent, out)
-    problems = check_package(load_package(out), settings.app_id, values["BOT_DOMAIN"])
-    for problem in problems:
-        print(problem.line())
-    if problems:
+    languages, gaps = language_files(manifest, template.parent)
+    if gaps:
+        for line in gaps:
+            print(line)
         return 1
+    write_package(manifest, template.parent, out, languages)
+    # The package is checked as `validate` checks it: the shipped official schema, offline.
+    validation = validate_package(load_package(out), None, settings)
+    for problem in validation.problems:
+        print(problem.line())
+    if validation.problems:
+        return 1
+    if validation.unchecked:
+        print(f"Not checked against the official schema: {validation.unchecked}.")
     print(f"Wrote {out} (Teams app {values['TEAMS_APP_ID']}, bot {values['BOT_ID']}).")
+    if validation.schema:
+        print(f"Schema: {validation.schema}.")
     print(f"Check it with: snowdesk manifest validate {out}")
     return 0
 

@@ -89,6 +89,13 @@ def _ids(manifest: dict[str, Any], app_id: str) -> Iterator[Problem]:
             f"is {bot_id} but MicrosoftAppId is {app_id}: Teams would send messages to "
             "another bot; rebuild the package with the right settings",
         )
+    for index, extension in enumerate(manifest.get("composeExtensions") or []):
+        extension_bot = extension.get("botId") if isinstance(extension, dict) else None
+        if isinstance(bot_id, str) and isinstance(extension_bot, str) and extension_bot != bot_id:
+            yield Problem(
+                f"composeExtensions[{index}].botId",
+                "must be the bot's app id (bots[0].botId): Teams sends searches to that bot",
+            )
     sso = manifest.get("webApplicationInfo")
     if isinstance(sso, dict):
         yield from _guid(sso.get("id"), "webApplicationInfo.id", "the bot's Entra app id")

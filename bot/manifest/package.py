@@ -60,10 +60,14 @@ def _load_folder(package: AppPackage) -> None:
     package.manifest = _parse(package, package.source.read_bytes())
     if package.manifest is None:
         return
-    for name in icon_names(package.manifest).values():
-        icon = package.source.parent / name
-        if icon.is_file():
-            package.files[name] = icon.read_bytes()
+    named = [
+        *icon_names(package.manifest).values(),
+        *named_language_files(package.manifest).values(),
+    ]
+    for name in named:
+        beside = package.source.parent / name
+        if beside.is_file():
+            package.files[name] = beside.read_bytes()
 
 
 def _parse(package: AppPackage, raw: bytes) -> dict[str, Any] | None:
@@ -88,3 +92,17 @@ def icon_names(manifest: dict[str, Any]) -> dict[str, str]:
     if not isinstance(icons, dict):
         return {}
     return {role: name for role, name in icons.items() if isinstance(name, str)}
+
+
+def named_language_files(manifest: dict[str, Any]) -> dict[str, str]:
+    """Manifest path (`localizationInfo.additionalLanguages[0].file`) → language file it names."""
+    info = manifest.get("localizationInfo")
+    if not isinstance(info, dict):
+        return {}
+    found: dict[str, str] = {}
+    if isinstance(info.get("defaultLanguageFile"), str):
+        found["localizationInfo.defaultLanguageFile"] = info["defaultLanguageFile"]
+    for index, language in enumerate(info.get("additionalLanguages") or []):
+        if isinstance(language, dict) and isinstance(language.get("file"), str):
+            found[f"localizationInfo.additionalLanguages[{index}].file"] = language["file"]
+    return found

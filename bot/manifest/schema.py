@@ -1,18 +1,32 @@
-"""The official manifest schema: from `--schema`, or downloaded once from `$schema` and cached."""
+"""The official manifest schema: shipped with Snowdesk for the version it builds, else from
+`--schema`, else downloaded once from the manifest's `$schema` and cached."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot.manifest.problems import Problem, json_path
 
+# Microsoft's schemas for the manifest version `snowdesk manifest build` writes (README.md there).
+SHIPPED = Path(__file__).with_name("schemas")
+
 
 class SchemaUnavailableError(Exception):
     """The schema could not be read or fetched; the message is one sentence for the admin."""
+
+
+@dataclass(frozen=True)
+class Schema:
+    """A manifest schema, the manifest version it describes (if it says) and where it came from."""
+
+    data: dict[str, Any]
+    version: str | None
+    source: str
 
 
 def cache_dir() -> Path:
@@ -21,19 +35,48 @@ def cache_dir() -> Path:
     return Path(base) / "snowdesk" / "schemas"
 
 
-def load_schema(manifest: dict[str, Any], schema_path: Path | None) -> tuple[dict[str, Any], str]:
-    """The schema and where it came from (a path, or the URL and its cache file)."""
+def shipped(version: object, kind: str = "MicrosoftTeams") -> Path | None:
+    """The shipped schema file of this manifest version (`kind` `MicrosoftTeams.Localization` for
+    language files), or None when Snowdesk does not ship that version."""
+    path = SHIPPED / f"v{version}.{kind}.schema.json"
+    return path if re.fullmatch(r"\d+\.\d+", str(version)) and path.is_file() else None
+
+
+def load_schema(manifest: dict[str, Any], schema_path: Path | None) -> Schema:
+    """The schema to check `manifest` against: `schema_path` when given, else the shipped schema
+    of its `manifestVersion`, else the one its `$schema` URL names (downloaded once, cached)."""
     if schema_path is not None:
-        return _read(schema_path), str(schema_path)
+        data = _read(schema_path)
+        return Schema(data, schema_version(data), f"{schema_path} (given with --schema)")
+    version = manifest.get("manifestVersion")
+    bundled = shipped(version)
+    if bundled is not None:
+        return Schema(
+            _read(bundled), str(version), f"the official v{version} schema shipped with Snowdesk"
+        )
     url = manifest.get("$schema")
     if not isinstance(url, str) or not url.startswith(("https://", "http://")):
         raise SchemaUnavailableError(
-            "the manifest has no $schema URL to check it against; pass --schema PATH"
+            f"Snowdesk ships no schema for manifest version {version} and the manifest has no "
+            "$schema URL; pass --schema PATH"
         )
     cached = cache_dir() / re.sub(r"[^A-Za-z0-9.]+", "_", url.split("://", 1)[1])
     if not cached.is_file():
         _download(url, cached)
-    return _read(cached), f"{url} (cached at {cached})"
+    data = _read(cached)
+    return Schema(data, schema_version(data), f"{url} (cached at {cached})")
+
+
+def schema_version(schema: dict[str, Any]) -> str | None:
+    """The manifest version a schema describes, from its `manifestVersion` property's `const` or
+    single `enum` (draft-04 validators ignore `const`, so a mismatch is checked here)."""
+    prop = schema.get("properties", {}).get("manifestVersion", {})
+    if not isinstance(prop, dict):
+        return None
+    if isinstance(prop.get("const"), str):
+        return str(prop["const"])
+    enum = prop.get("enum")
+    return str(enum[0]) if isinstance(enum, list) and len(enum) == 1 else None
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """`snowdesk manifest build|validate`, as an admin runs them before uploading to Teams.
 
-The package built from settings passes the official v1.30 schema and Snowdesk's own checks;
-each kind of broken package yields the one plain line that tells the admin what to fix.
+The package built from settings passes the official schema of its version (v1.24, shipped with
+Snowdesk, so no network is needed) and Snowdesk's own checks, language files included; each kind
+of broken package yields the one plain line that tells the admin what to fix.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import shutil
 import socket
 import subprocess
 import sys
@@ -23,6 +25,7 @@ import pytest
 from PIL import Image
 
 import bot.manifest
+from bot.manifest.schema import SHIPPED
 from tests.helpers import shared_path
 
 APP_ID = "6f1b2c3d-4e5f-4789-abcd-ef0123456789"
@@ -42,8 +45,13 @@ TOPICS = [
 ]
 
 
+LANGUAGES = ["de", "fr", "es", "nl", "ja"]
+SHIPPED_SCHEMA = SHIPPED / "v1.24.MicrosoftTeams.schema.json"
+
+
 @pytest.fixture
 def schema() -> Path:
+    """The official v1.30 schema from ../shared/: a newer version than the package's."""
     return shared_path("schemas", "teams-manifest", "v1.30.MicrosoftTeams.schema.json")
 
 
@@ -71,17 +79,35 @@ def _run(*argv: str) -> int:
     return bot.manifest.main(parser.parse_args(list(argv)))
 
 
-def _validate(path: Path, schema: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+def _validate(
+    path: Path, capsys: pytest.CaptureFixture[str], schema: Path = SHIPPED_SCHEMA
+) -> tuple[int, str]:
     code = _run("validate", str(path), "--schema", str(schema))
     return code, capsys.readouterr().out
 
 
-def test_build_then_validate_passes(
-    package: Path, schema: Path, capsys: pytest.CaptureFixture[str]
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No network: any download attempt fails as it does on a machine without one."""
+    import httpx
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise httpx.ConnectError("no network")
+
+    monkeypatch.setattr(httpx, "get", refuse)
+
+
+def test_build_then_validate_passes_offline(
+    package: Path, offline: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with zipfile.ZipFile(package) as archive:
-        assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        names = sorted(archive.namelist())
         manifest = json.loads(archive.read("manifest.json"))
+        languages = {name: json.loads(archive.read(name)) for name in names if len(name) == 7}
+    assert names == sorted(
+        ["color.png", "manifest.json", "outline.png", "en.json"]
+        + [f"{tag}.json" for tag in LANGUAGES]
+    )
     assert "${{" not in json.dumps(manifest)
     assert (manifest["id"], manifest["bots"][0]["botId"]) == (TEAMS_APP_ID, APP_ID)
     assert manifest["developer"]["websiteUrl"] == "https://snowdesk.contoso.com"
@@ -93,10 +119,46 @@ def test_build_then_validate_passes(
     assert personal["scopes"] == ["personal"]
     assert [command["title"] for command in personal["commands"]] == TOPICS
     assert "webApplicationInfo" not in manifest
+    (search,) = manifest["composeExtensions"][0]["commands"]
+    assert (search["id"], search["type"]) == ("searchRecords", "query")
+    assert search["description"] == "Search your tickets and cases"
+    assert [p["name"] for p in search["parameters"]] == ["searchQuery"]
+    assert manifest["composeExtensions"][0]["botId"] == APP_ID
 
-    code, out = _validate(package, schema, capsys)
-    assert code == 0, out
+    info = manifest["localizationInfo"]
+    assert (info["defaultLanguageTag"], info["defaultLanguageFile"]) == ("en", "en.json")
+    assert [language["languageTag"] for language in info["additionalLanguages"]] == LANGUAGES
+    english = languages["en.json"]
+    assert english["bots[0].commandLists[0].commands[0].title"] == "Create IT ticket"
+    assert english["composeExtensions[0].commands[0].parameters[0].title"] == "Number or words"
+    for name, strings in languages.items():
+        assert strings.keys() == english.keys(), name  # every string in every language
+    assert (
+        languages["de.json"]["bots[0].commandLists[0].commands[0].title"] == "IT-Ticket erstellen"
+    )
+
+    assert _run("validate", str(package)) == 0
+    out = capsys.readouterr().out
+    assert "Schema: the official v1.24 schema shipped with Snowdesk." in out
     assert "is a valid Teams app package (manifest version 1.24)" in out
+
+
+def test_a_schema_of_another_version_is_named_as_the_mismatch(
+    package: Path, schema: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _validate(package, capsys, schema)
+    assert code == 1
+    assert out.splitlines()[0].startswith("manifestVersion: is '1.24' but the schema is for 1.30 (")
+    assert len(out.splitlines()) == 3  # the mismatch, the schema used, the count
+
+
+def test_a_string_without_translation_stops_the_build(
+    admin_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    template = _copy_template(admin_env, lambda m: m["name"].update(full="Snowdesk, renamed"))
+    assert _run("build", "--template", str(template)) == 1
+    out = capsys.readouterr().out
+    assert f"{template.parent}/languages/de.json has no translation of “Snowdesk, renamed”" in out
 
 
 def test_build_names_each_missing_setting(
@@ -133,6 +195,7 @@ def _copy_template(folder: Path, change: Callable[[dict[str, Any]], None]) -> Pa
     (target / "manifest.json").write_text(json.dumps(manifest))
     for icon in ("color.png", "outline.png"):
         (target / icon).write_bytes((source / icon).read_bytes())
+    shutil.copytree(source / "languages", target / "languages")
     return target / "manifest.json"
 
 
@@ -192,6 +255,31 @@ BROKEN: dict[str, tuple[Callable[[dict[str, Any]], None] | None, dict[str, bytes
         {"outline.png": _png((32, 32), (255, 255, 255), mode="RGB")},
         "icons.outline: 'outline.png' has no transparent background; "
         "Teams needs white on transparent",
+    ),
+    "missing language file": (
+        _set("localizationInfo.additionalLanguages.0.file", "de-DE.json"),
+        {},
+        "localizationInfo.additionalLanguages[0].file: names 'de-DE.json' but the package has "
+        "no such file",
+    ),
+    "too-long translated name": (
+        None,
+        {
+            "fr.json": json.dumps(
+                {
+                    "name.short": "Snowdesk, le bureau des demandes",
+                    "description.short": "x",
+                    "description.full": "x",
+                }
+            ).encode()
+        },
+        "fr.json: name.short: is 32 characters long; it must be at most 30",
+    ),
+    "search answered by another bot": (
+        _set("composeExtensions.0.botId", "99999999-2222-4333-8444-555555555555"),
+        {},
+        "composeExtensions[0].botId: must be the bot's app id (bots[0].botId): Teams sends "
+        "searches to that bot",
     ),
     "missing icon": (
         _set("icons.outline", "outline-white.png"),
@@ -259,23 +347,23 @@ def _repack(
 
 @pytest.mark.parametrize("case", list(BROKEN))
 def test_broken_package_yields_the_admin_friendly_line(
-    case: str, package: Path, schema: Path, capsys: pytest.CaptureFixture[str]
+    case: str, package: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     change, files, expected = BROKEN[case]
-    code, out = _validate(_repack(package, change, files), schema, capsys)
+    code, out = _validate(_repack(package, change, files), capsys)
     assert code == 1
     assert expected in out.splitlines(), out
     assert "Traceback" not in out
 
 
 def test_manifest_inside_a_folder_of_the_zip_is_explained(
-    package: Path, schema: Path, capsys: pytest.CaptureFixture[str]
+    package: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     nested = package.with_name("nested.zip")
     with zipfile.ZipFile(package) as source, zipfile.ZipFile(nested, "w") as target:
         for name in source.namelist():
             target.writestr(f"appPackage/{name}", source.read(name))
-    code, out = _validate(nested, schema, capsys)
+    code, out = _validate(nested, capsys)
     assert code == 1
     assert (
         "nested.zip: has no manifest.json at the root of the zip "
@@ -284,10 +372,10 @@ def test_manifest_inside_a_folder_of_the_zip_is_explained(
 
 
 def test_unbuilt_template_names_its_placeholders(
-    admin_env: Path, schema: Path, capsys: pytest.CaptureFixture[str]
+    admin_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     template = Path(bot.manifest.__file__).resolve().parents[2] / "manifest" / "manifest.json"
-    code, out = _validate(template, schema, capsys)
+    code, out = _validate(template, capsys)
     assert code == 1
     assert (
         "bots[0].botId: still holds the placeholder ${{BOT_ID}}: build the package with "
@@ -295,7 +383,7 @@ def test_unbuilt_template_names_its_placeholders(
     ) in out.splitlines()
 
 
-# --- the schema named by $schema: downloaded once, then cached ---------------------------------
+# --- a version Snowdesk does not ship: the schema named by $schema, downloaded once, cached ----
 
 
 @pytest.fixture
@@ -330,26 +418,36 @@ def test_schema_from_the_manifest_url_is_downloaded_once(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     base, hits = schema_server
-    url = f"{base}/json-schemas/teams/v1.24/MicrosoftTeams.schema.json"
-    pointed = _repack(package, _set("$schema", url), {})
+    url = f"{base}/json-schemas/teams/v1.30/MicrosoftTeams.schema.json"
+    pointed = _repack(package, _v130(url), {})
     assert _run("validate", str(pointed)) == 0
     assert _run("validate", str(pointed)) == 0
-    assert hits == ["/json-schemas/teams/v1.24/MicrosoftTeams.schema.json"]
+    assert hits == ["/json-schemas/teams/v1.30/MicrosoftTeams.schema.json"]
     assert list((admin_env / "cache" / "snowdesk" / "schemas").iterdir())
-    capsys.readouterr()
+    assert f"Schema: {url} (cached at " in capsys.readouterr().out
 
 
-def test_unreachable_schema_is_one_line_not_a_traceback(
+def _v130(url: str) -> Callable[[dict[str, Any]], None]:
+    """The package relabelled as manifest version 1.30, with its $schema at `url`."""
+
+    def change(manifest: dict[str, Any]) -> None:
+        manifest["$schema"], manifest["manifestVersion"] = url, "1.30"
+
+    return change
+
+
+def test_unreachable_schema_is_not_a_package_problem(
     package: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/teams/v1.24/MicrosoftTeams.schema.json"
-    assert _run("validate", str(_repack(package, _set("$schema", url), {}))) == 1
+    url = f"http://127.0.0.1:{port}/teams/v1.30/MicrosoftTeams.schema.json"
+    assert _run("validate", str(_repack(package, _v130(url), {}))) == 2
     out = capsys.readouterr().out
-    assert f"schema: cannot download the schema {url} (ConnectError); " in out
-    assert "Traceback" not in out
+    assert f"Not checked against the official schema: cannot download the schema {url} " in out
+    assert "passes Snowdesk's own checks; the schema check did not run." in out
+    assert "problem" not in out and "Traceback" not in out
 
 
 def test_manifest_command_keeps_heavy_imports_lazy() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from cards.common import card_to_dict, format_when
@@ -14,31 +13,13 @@ from cards.hr import (
     case_updates_text,
     service_choices,
 )
-from flows.models import CasePage, Comment, HRCase, HRService, ListFilter, RecordUpdates
+from flows.models import Comment, HRService, RecordUpdates
+from tests.cards.samples import SERVICES, WHEN
+from tests.cards.samples import case as _case
+from tests.cards.samples import case_page as _page
 from tests.cards.schema import assert_valid_card
 
-OPENED = datetime(2025, 3, 12, 13, 5, tzinfo=UTC)
-SERVICES = [
-    HRService(sys_id="s-leave", name="Parental leave", coe="Workforce Administration"),
-    HRService(sys_id="s-pay", name="Payslip question", coe="Payroll"),
-    HRService(sys_id="s-ben", name="Health insurance", coe="Benefits"),
-]
-
-
-def _case(**changes: Any) -> HRCase:
-    fields: dict[str, Any] = {
-        "sys_id": "c1",
-        "number": "HRC0001001",
-        "service": "Payslip question",
-        "subject": "My payslip is wrong",
-        "description": "March payslip misses my overtime.",
-        "state": "Ready",
-        "priority": "4 - Low",
-        "opened_at": OPENED,
-        "updated_at": OPENED,
-        "url": "http://127.0.0.1:8080/esc?id=hrm_ticket_page&table=sn_hr_core_case&sys_id=c1",
-    }
-    return HRCase.model_validate({**fields, **changes})
+OPENED = WHEN
 
 
 def _verbs(card: dict[str, Any]) -> list[str]:
@@ -117,9 +98,9 @@ def test_case_card_shows_number_service_state_opened_and_links() -> None:
     assert_valid_card(card)
     texts = _texts(card)
     assert {"HRC0001001", "Payslip question", "Ready", "12 Mar 2025, 14:05"} <= set(texts)
-    assert _verbs(card) == ["hr.case_updates"]
+    assert _verbs(card) == ["hr.case_details", "hr.case_updates"]
     assert card["actions"][0]["data"]["number"] == "HRC0001001"
-    assert card["actions"][1] == {
+    assert card["actions"][2] == {
         "type": "Action.OpenUrl",
         "title": "Open in ServiceNow",
         "url": _case().url,
@@ -156,18 +137,13 @@ def test_closed_case_offers_no_comment_and_no_link_without_url() -> None:
     assert [a["title"] for a in card["actions"]] == ["Updates"]
 
 
-def _page(items: int, total: int, offset: int = 0, filter: ListFilter = "open") -> CasePage:
-    cases = [_case(sys_id=f"c{i}", number=f"HRC000{1000 + i}") for i in range(items)]
-    return CasePage(items=cases, filter=filter, offset=offset, total=total, as_of=OPENED)
-
-
 def test_list_rows_open_details_and_paging_moves_by_five() -> None:
     card = card_to_dict(case_list_card(_page(5, 12, offset=5), tz=None))
     assert_valid_card(card)
     assert card["body"][0]["text"] == "Your open HR cases: 6–10 of 12"
     rows = card["body"][1]["items"]
     assert len(rows) == 5
-    detail = rows[0]["columns"][1]["items"][0]["actions"][0]["data"]
+    detail = rows[0]["selectAction"]["data"]
     assert detail == {"verb": "hr.case_details", "number": "HRC0001000"}
     paging = {a["title"]: a["data"] for a in card["actions"]}
     assert paging["Previous"] == {"verb": "hr.list_cases.page", "filter": "open", "offset": 0}

@@ -103,7 +103,7 @@ def make_adapter() -> TestAdapter:
 
     deps = TopicDeps(orchestrator=None, current_employee=nobody)  # type: ignore[arg-type]
     router = MainDialog([CreateTicket(deps), CaseDetails(deps)], ScriptedRecognizer(SCRIPT))
-    bot = SnowdeskBot(conversation_state, UserState(storage), router)
+    bot = SnowdeskBot(conversation_state, conversation_state, UserState(storage), router)
     return TestAdapter(bot.on_turn)
 
 
@@ -141,7 +141,7 @@ def said(replies: list[Activity]) -> list[str]:
 
 
 async def test_unsure_recognition_offers_the_closest_topics_with_what_was_said() -> None:
-    """User: laptop thing hr (confidence 0.3) → Bot: Did you mean… [Report an IT problem]
+    """User: laptop thing hr (confidence 0.3) → Bot: Did you mean… [Ask IT]
     [HR case details] [Something else] (My IT tickets is not built here, so not offered);
     User presses the first → the topic starts with the entities the message carried."""
     adapter = make_adapter()

@@ -89,9 +89,10 @@ class FakeConnector:
         return message
 
     async def _member(self, request: web.Request) -> web.Response:
-        member = self.members.get(request.match_info["user_id"])
-        if member is None:
-            return web.json_response({"error": {"code": "MemberNotFound"}}, status=404)
+        # Teams' member lookup (TeamsInfo.get_member, and botbuilder's for each member who
+        # joins a team): a known profile, else a plain member.
+        member_id = request.match_info["user_id"]
+        member = self.members.get(member_id, {"id": member_id, "name": f"Member {member_id}"})
         return web.json_response(member)
 
     async def _create(self, request: web.Request) -> web.Response:
@@ -179,8 +180,11 @@ class Conversation:
 
     async def join(self) -> list[dict[str, Any]]:
         """The user opens the chat: a conversationUpdate adding the bot and the user."""
-        added = [{"id": "bot", "name": "Snowdesk"}, self.user]
-        return await self._turn(self.activity("conversationUpdate", membersAdded=added))
+        return await self.added({"id": "bot", "name": "Snowdesk"}, self.user)
+
+    async def added(self, *members: dict[str, str]) -> list[dict[str, Any]]:
+        """Teams adds `members` to the conversation (the bot among them when it is installed)."""
+        return await self._turn(self.activity("conversationUpdate", membersAdded=list(members)))
 
     async def say(self, text: str) -> list[dict[str, Any]]:
         """The user types a message; returns the bot's replies."""

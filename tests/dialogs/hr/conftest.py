@@ -126,6 +126,7 @@ async def bed(recognizer: Recognizer) -> AsyncIterator[HRBed]:
         deps = TopicDeps(orchestrator=connection.orchestrator, current_employee=resolver)
         storage = MemoryStorage()
         main = MainDialog(build_topics(deps), recognizer)
-        bot = SnowdeskBot(ConversationState(storage), UserState(storage), main)
+        state = ConversationState(storage)
+        bot = SnowdeskBot(state, state, UserState(storage), main)
         async with admin_client(connection, ADMIN_PASSWORD) as http:
             yield HRBed(TestAdapter(bot.on_turn), HRAdmin(http))

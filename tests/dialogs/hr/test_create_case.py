@@ -43,7 +43,7 @@ async def test_one_sentence_and_one_submit_open_a_case(bed: HRBed) -> None:
     assert_valid_card(answer)
     number = answer["body"][0]["text"].split()[3]
     assert number.startswith("HRC")
-    assert set(actions(answer)) == {"Updates", "Open in ServiceNow"}
+    assert set(actions(answer)) == {"Details", "Updates", "Open in ServiceNow"}
     assert actions(answer)["Updates"]["data"] == {
         "verb": "hr.case_updates",
         "number": number,

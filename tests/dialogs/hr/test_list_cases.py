@@ -12,7 +12,7 @@ def _rows(page: dict[str, Any]) -> list[dict[str, Any]]:
     container: dict[str, Any] = next(
         (e for e in page["body"] if e["type"] == "Container"), {"items": []}
     )
-    return [row["columns"][1]["items"][0]["actions"][0]["data"] for row in container["items"]]
+    return [row["selectAction"]["data"] for row in container["items"]]
 
 
 async def _open_cases_for_abel(bed: HRBed, count: int) -> None:

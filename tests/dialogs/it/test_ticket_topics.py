@@ -94,7 +94,7 @@ async def test_urgency_change_answers_with_the_refreshed_details(bed: ItBed) -> 
 
 
 async def test_attachment_added_to_an_existing_ticket(bed: ItBed) -> None:
-    """User: details → Add attachment → "Please send me the file…"; User: sends photo.jpg →
+    """User: details → Add a file → "Please send me the file…"; User: sends photo.jpg →
     "I've attached photo.jpg to INC…" and the refreshed details card; ServiceNow has the file."""
     bed.files.files = {"photo.jpg": b"jpeg bytes"}
     number = await open_ticket(bed.chat, "Dock has no power")
