@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import functools
 import ipaddress
 import ssl
 import tempfile
@@ -49,6 +50,12 @@ KID = "fake-signing-key"
 
 def _rsa_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@functools.cache
+def _shared_key() -> rsa.RSAPrivateKey:
+    """One key per test session for the fake's signing and TLS (generating one costs ~0.1 s)."""
+    return _rsa_key()
 
 
 def _pem(key: rsa.RSAPrivateKey) -> bytes:
@@ -102,7 +109,8 @@ class FakeMicrosoft:
     resume_attempts: int = 0
     token_requests: int = 0
     faults: list[int] = field(default_factory=list)
-    signing_key: rsa.RSAPrivateKey = field(default_factory=_rsa_key)
+    signing_key: rsa.RSAPrivateKey = field(default_factory=_shared_key)
+    kid: str = KID
     _issued: set[str] = field(default_factory=set)
 
     @property
@@ -121,7 +129,7 @@ class FakeMicrosoft:
 
     def jwks(self) -> dict[str, Any]:
         public = jwt.algorithms.RSAAlgorithm.to_jwk(self.signing_key.public_key(), as_dict=True)
-        return {"keys": [public | {"kid": KID, "use": "sig", "alg": "RS256"}]}
+        return {"keys": [public | {"kid": self.kid, "use": "sig", "alg": "RS256"}]}
 
     def callout_token(
         self,
@@ -130,7 +138,7 @@ class FakeMicrosoft:
         expires_in: float = 3600,
         key: rsa.RSAPrivateKey | None = None,
         issuer: str | None = None,
-        kid: str = KID,
+        kid: str | None = None,
         **claims: Any,
     ) -> str:
         """A token as Entra issues it to entitlement management for the custom extension's
@@ -146,7 +154,8 @@ class FakeMicrosoft:
             "tid": self.tenant,
             "sub": str(uuid.uuid4()),
         } | claims
-        return jwt.encode(body, _pem(key or self.signing_key), "RS256", headers={"kid": kid})
+        headers = {"kid": kid or self.kid}
+        return jwt.encode(body, _pem(key or self.signing_key), "RS256", headers=headers)
 
     # -- Entra -------------------------------------------------------------------------------
 
@@ -189,7 +198,7 @@ class FakeMicrosoft:
             },
             _pem(self.signing_key),
             "RS256",
-            headers={"kid": KID},
+            headers={"kid": self.kid},
         )
         self._issued.add(token)
         return web.json_response(
@@ -234,7 +243,7 @@ class FakeMicrosoft:
 
 def _tls(folder: Path) -> tuple[Path, ssl.SSLContext]:
     """A self-signed certificate for 127.0.0.1 (written for clients to trust) and its context."""
-    tls_key = _rsa_key()
+    tls_key = _shared_key()
     cert, key = folder / "fake-microsoft.pem", folder / "fake-microsoft.key"
     cert.write_bytes(_self_signed(tls_key))
     key.write_bytes(_pem(tls_key))
