@@ -185,6 +185,13 @@ class AccessRequests:
             await self._tell(record, declined_text(request.package_name))
         return outcome != "abandoned"
 
+    async def on_record_changed(self, sys_id: str) -> bool:
+        """For a record-changed event (the notifications webhook): read the ticket and, when it
+        is an access ticket in a closed state, complete it as the poller would."""
+        tickets = await get_access_tickets(self._orchestrator(), [sys_id])
+        closed = [t for t in tickets if t.state_value in self._settings.closed_state_list]
+        return bool(closed) and await self.on_ticket_closed(closed[0])
+
     # -- the poller ---------------------------------------------------------------------------
 
     async def poll_once(self) -> PollReport:

@@ -228,15 +228,7 @@ async def test_callout_ticket_close_resume_granted(microsoft: FakeMicrosoft) -> 
         again = await bed.access.poll_once()
         assert again.closed == [] and len(microsoft.resumes) == 1
         # A record-changed event for the same ticket later does nothing either.
-        tickets = await bed.access._orchestrator().run(
-            "Access.GetRequest", {"StageInstanceId": data["customExtensionStageInstanceId"]}, None
-        )
-        from flows.access import AccessTicket
-        from flows.records import row_to_model
-
-        assert not await bed.access.on_ticket_closed(
-            row_to_model(AccessTicket, tickets.first or {})
-        )
+        assert not await bed.access.on_record_changed(ticket["sys_id"])
         assert len(microsoft.resumes) == 1
 
 
@@ -398,3 +390,18 @@ async def test_the_endpoint_says_when_it_is_not_configured() -> None:
         assert response.status_code == 503 and "ENTRA_TENANT_ID" in response.text
     finally:
         await runner.cleanup()
+
+
+async def test_a_record_changed_event_completes_the_request_like_the_poller(
+    microsoft: FakeMicrosoft,
+) -> None:
+    """What the notifications webhook will call: an open ticket does nothing; once closed,
+    one resume; the poller (and a repeated event) then find nothing left to do."""
+    async with access_bed(microsoft) as bed:
+        _, ticket = await open_ticket(bed)
+        assert not await bed.access.on_record_changed(ticket["sys_id"])
+        await bed.agent_sets_state(ticket["sys_id"], "7")
+        assert await bed.access.on_record_changed(ticket["sys_id"])
+        assert not await bed.access.on_record_changed(ticket["sys_id"])
+        assert (await bed.access.poll_once()).closed == []
+        assert len(microsoft.resumes) == 1
