@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 import httpx
@@ -217,7 +217,7 @@ def _first_field(error: ValueError) -> str:
     return " (not JSON)"
 
 
-def _in_background(state: _Entitlement, work: Any) -> None:
+def _in_background(state: _Entitlement, work: Coroutine[Any, Any, None]) -> None:
     task: asyncio.Task[None] = asyncio.ensure_future(work)
     state.tasks.add(task)
     task.add_done_callback(state.tasks.discard)
