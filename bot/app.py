@@ -28,8 +28,10 @@ from botbuilder.schema import Activity, ActivityTypes
 from bot import __version__
 from bot.auth import FailClosedAuthentication
 from bot.config import BotFrameworkConfig, Settings
+from bot.conversations import add_conversations
 from bot.deadline import BackgroundTurns
 from bot.edge import MessagesEndpoint
+from bot.entitlement import add_entitlement
 from bot.handler import SnowdeskBot
 from bot.identity import resolve_employee
 from bot.servicenow_setup import ServiceNowConnection, connect
@@ -116,6 +118,8 @@ def create_app(
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/privacy", _legal_page(PRIVACY))
     app.router.add_get("/terms", _legal_page(TERMS))
+    notifier = add_conversations(app, adapter, storage, settings)
+    add_entitlement(app, settings, storage, notifier, lambda: app[SERVICENOW].orchestrator)
     return app
 
 

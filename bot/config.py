@@ -138,6 +138,48 @@ class Settings(BaseSettings):
     teams_app_id: str = Field("", validation_alias=_alias("TEAMS_APP_ID", "teams_app_id"))
     log_level: str = Field("INFO", validation_alias=_alias("LOG_LEVEL", "log_level"))
 
+    # Ticketed access (Entra entitlement management → ServiceNow → Graph resume).
+    entra_authority_host: str = Field(
+        "https://login.microsoftonline.com",
+        validation_alias=_alias("ENTRA_AUTHORITY_HOST", "entra_authority_host"),
+    )
+    graph_url: str = Field(
+        "https://graph.microsoft.com/v1.0", validation_alias=_alias("GRAPH_URL", "graph_url")
+    )
+    graph_client_id: str = Field("", validation_alias=_alias("GRAPH_CLIENT_ID", "graph_client_id"))
+    graph_client_secret: str = Field(
+        "", validation_alias=_alias("GRAPH_CLIENT_SECRET", "graph_client_secret")
+    )
+    graph_certificate_path: str = Field(
+        "", validation_alias=_alias("GRAPH_CERTIFICATE_PATH", "graph_certificate_path")
+    )
+    graph_certificate_thumbprint: str = Field(
+        "", validation_alias=_alias("GRAPH_CERTIFICATE_THUMBPRINT", "graph_certificate_thumbprint")
+    )
+    entitlement_audience: str = Field(
+        "", validation_alias=_alias("ENTITLEMENT_AUDIENCE", "entitlement_audience")
+    )
+    entitlement_poll_seconds: float = Field(
+        60, gt=0, validation_alias=_alias("ENTITLEMENT_POLL_SECONDS", "entitlement_poll_seconds")
+    )
+    entitlement_poll_batch: int = Field(
+        50,
+        ge=1,
+        le=500,
+        validation_alias=_alias("ENTITLEMENT_POLL_BATCH", "entitlement_poll_batch"),
+    )
+    entitlement_warn_days: float = Field(
+        10, gt=0, validation_alias=_alias("ENTITLEMENT_WARN_DAYS", "entitlement_warn_days")
+    )
+    entitlement_closed_states: str = Field(
+        "6,7,8",
+        validation_alias=_alias("ENTITLEMENT_CLOSED_STATES", "entitlement_closed_states"),
+    )
+    entitlement_declined_states: str = Field(
+        "8",
+        validation_alias=_alias("ENTITLEMENT_DECLINED_STATES", "entitlement_declined_states"),
+    )
+
     @field_validator("servicenow_auth", mode="before")
     @classmethod
     def _lower_auth(cls, value: object) -> object:
@@ -148,6 +190,45 @@ class Settings(BaseSettings):
         """IT record number prefixes the recogniser accepts ("INC,RITM" → ("INC", "RITM"))."""
         prefixes = tuple(p.strip().upper() for p in self.ticket_prefixes.split(",") if p.strip())
         return prefixes or ("INC",)
+
+    @property
+    def entra_tenant(self) -> str:
+        """The Entra tenant of entitlement management and Graph: ENTRA_TENANT_ID, else the bot's."""
+        return self.entra_tenant_id or self.app_tenant_id
+
+    @property
+    def callout_audience(self) -> str:
+        """The `aud` a custom-extension callout token must carry (the bot's app id by default)."""
+        return self.entitlement_audience or self.app_id
+
+    @property
+    def graph_app_id(self) -> str:
+        """The app registration Snowdesk calls Graph with (the bot's own unless GRAPH_CLIENT_ID)."""
+        return self.graph_client_id or self.app_id
+
+    @property
+    def graph_secret(self) -> str:
+        """GRAPH_CLIENT_SECRET, or the bot's password when Graph uses the bot's registration."""
+        if self.graph_client_id:
+            return self.graph_client_secret
+        return self.graph_client_secret or self.app_password
+
+    @property
+    def entitlement_enabled(self) -> bool:
+        """Ticketed access is on once a tenant and a callout audience are known."""
+        return bool(self.entra_tenant and self.callout_audience)
+
+    @property
+    def closed_state_list(self) -> frozenset[str]:
+        """Ticket state values that end an access request ("6,7,8" → resolved, closed, cancelled)."""
+        return frozenset(s.strip() for s in self.entitlement_closed_states.split(",") if s.strip())
+
+    @property
+    def declined_state_list(self) -> frozenset[str]:
+        """Closed states that decline the request instead of granting it (cancelled)."""
+        return frozenset(
+            s.strip() for s in self.entitlement_declined_states.split(",") if s.strip()
+        )
 
     @property
     def anonymous(self) -> bool:

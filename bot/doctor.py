@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 import httpx
 
 from bot.config import ServiceNowAuth, Settings
+from bot.entitlement_doctor import entitlement_checks
 from bot.logs import configure_logging
 from flows.templates import PLACEHOLDER_RE, Template, TemplateSet
 from servicenow.auth import BasicAuth
@@ -95,10 +96,12 @@ async def run_checks(
     ]
     try:
         checks += await _connection_checks(settings, connection.client, connection.templates)
+        signed_in = any(c.name == "credentials accepted" and c.ok for c in checks)
         if checks[-1].ok:
             checks.append(await _dry_run(connection))
         else:
             checks.append(Check("dry run of a read scenario", None, "skipped"))
+        checks += await entitlement_checks(settings, connection, signed_in)
     finally:
         await connection.aclose()
     return checks

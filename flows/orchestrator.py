@@ -30,7 +30,7 @@ from flows.templates import (
 )
 from flows.values import map_row, plain_part
 from servicenow.client import DisplayValue, Record, ServiceNowClient
-from servicenow.query import Operator, Query
+from servicenow.query import LIST_OPERATORS, Operator, Query
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +249,7 @@ def build_query(template: Template, variables: Mapping[str, str]) -> Query:
 
     Dropping a clause of an OR group only narrows the group; a group left empty drops whole.
     """
-    groups: list[list[tuple[str, Operator, str]]] = []
+    groups: list[list[tuple[str, Operator, str | tuple[str, ...]]]] = []
     for index, clause in enumerate(template.filter_criteria):
         if clause.join == "AND":
             groups.append([])
@@ -268,7 +268,7 @@ def build_query(template: Template, variables: Mapping[str, str]) -> Query:
 
 def _term(
     template: Template, clause: FilterCriterion, variables: Mapping[str, str], where: str
-) -> tuple[str, Operator, str] | None:
+) -> tuple[str, Operator, str | tuple[str, ...]] | None:
     """One clause's (field, operator, value), or None when its optional variable is absent."""
     field = _field(template, clause.field_name, variables, where)
     if clause.variable_name is None:
@@ -280,6 +280,9 @@ def _term(
             missing = clause.variable_name or clause.field_name
             raise TemplateError(template.scenario, where, f"variable {missing} is required")
         return None
+    if clause.operator in LIST_OPERATORS:
+        # IN / NOT IN take ServiceNow's comma-separated list; each item is checked on its own.
+        return field, clause.operator, tuple(item.strip() for item in value.split(","))
     return field, clause.operator, value
 
 

@@ -36,6 +36,7 @@ def create_schema(conn: sqlite3.Connection) -> None:
     """Create every table and index unless they exist (a file database is reused)."""
     exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'emu_counter'").fetchone()
     if exists:
+        _add_new_columns(conn)
         return
     for table in STORAGE_TABLES:
         conn.execute(_create_table_sql(table))
@@ -44,6 +45,20 @@ def create_schema(conn: sqlite3.Connection) -> None:
             conn.execute(f'CREATE INDEX "ix_{table.name}_{number}" ON "{table.name}" ({cols})')
     for statement in _PRIVATE_TABLES:
         conn.execute(statement)
+    conn.commit()
+
+
+def _add_new_columns(conn: sqlite3.Connection) -> None:
+    """A kept database gains the columns declared since it was made (inserts name every
+    declared column, so a missing one would fail every insert into that table)."""
+    for table in STORAGE_TABLES:
+        have = {row[1] for row in conn.execute(f'PRAGMA table_info("{table.name}")')}
+        for name in table.fields:
+            if have and name not in have:
+                conn.execute(
+                    f'ALTER TABLE "{table.name}" ADD COLUMN "{name}" TEXT NOT NULL DEFAULT \'\' '
+                    "COLLATE NOCASE"
+                )
     conn.commit()
 
 

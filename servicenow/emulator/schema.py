@@ -165,6 +165,12 @@ INCIDENT = TableDef(
         *("time_worked", "business_duration", "group_list", "business_stc"),
         *("calendar_duration", "delivery_task"),
         *("approval_history", "additional_assignee_list"),
+        # Ticketed access (Entra entitlement management): the three fields of Microsoft's tutorial.
+        FieldDef(
+            "u_access_package_assignment_request_id", label="Access package assignment request id"
+        ),
+        FieldDef("u_access_package_assignment_stage", label="Access package assignment stage"),
+        FieldDef("u_stage_instance_id", label="Stage instance id"),
     ),
 )
 

@@ -30,6 +30,10 @@ SCENARIOS = {
     "ITSM.GetMetadata",
     "Identity.GetUser",
     "Identity.CreateUser",
+    "Access.CreateRequest",
+    "Access.GetRequest",
+    "Access.GetRequests",
+    "Access.AddWorkNote",
 }
 
 
@@ -41,9 +45,24 @@ def test_every_scenario_has_a_builtin_template_without_pitfalls():
 
 def test_every_user_scoped_read_and_update_requires_the_users_sys_id():
     for template in load_templates():
+        if template.scenario.startswith("Access."):
+            continue  # not user-scoped: see the test below
         if template.table in ("incident", "sn_hr_core_case") and template.operation != "CREATE":
             user_clauses = [c for c in template.filter_criteria if c.variable_name == "UserSysId"]
             assert user_clauses and all(c.required for c in user_clauses), template.scenario
+
+
+def test_access_reads_and_updates_reach_only_access_tickets():
+    """Ticketed access runs for Entra and the poller, never for a user's turn: its reads and
+    updates are not limited to a user, so each one is limited to tickets carrying a stage
+    instance id (and finds them by ids Snowdesk stored, not by anything a user typed)."""
+    access = [t for t in load_templates() if t.scenario.startswith("Access.")]
+    assert len(access) == 4
+    for template in access:
+        if template.operation == "CREATE":
+            continue
+        fields = [c.field_name for c in template.filter_criteria if c.join == "AND"]
+        assert "u_stage_instance_id" in fields, template.scenario
 
 
 def test_ess_samples_load_unchanged_and_the_reference_pitfall_is_reported(caplog):

@@ -1,0 +1,1 @@
+"""Local stand-ins for services outside Snowdesk (Microsoft Entra ID and Graph)."""
