@@ -28,6 +28,58 @@ DRAFT_KEY = "draft_key"
 CANCELLED = "OK, I've cancelled that. Nothing was created."
 
 
+# What a summary leaves out of what the user said: greetings, politeness and urgency (the form's
+# urgency field carries that), in the languages Snowdesk understands.
+_LEAD_IN = re.compile(
+    r"^(?:(?:hi|hello|hey|hallo|bonjour|salut|hola|buenos d[ií]as|goedemorgen|good (?:morning|"
+    r"afternoon|evening)|guten (?:morgen|tag)|sorry to bother(?: you)?|sorry|excuse me|please|pls|"
+    r"plz|bitte|s'il (?:te|vous) pla[iî]t|por favor|alsjeblieft|(?:can|could|would) (?:you|someone)"
+    r"(?: please)?(?: help(?: me)?)?(?: with)?|i need (?:some )?help(?: with)?|help)\b[\s,!.:;-]*)+",
+    re.IGNORECASE,
+)
+_URGENCY_WORDS = re.compile(
+    r"[\s,;:.!-]*\b(?:(?:it'?s|it is|this is|es ist|c'est|es|is)\s+)?(?:really |very |quite |super )?"
+    r"(?:urgent(?:ly)?|asap|as soon as possible|dringend|urgente?|spoed|eilig)\b[\s!.]*",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
+
+
+def summary_of(said: str, max_length: int) -> str:
+    """A short description worth reading, derived from what the user said by one rule for both
+    desks: its first sentence without greetings, "please" or urgency words (a too-short first
+    sentence borrows the next), capitalised, cut at a word to fit. Empty when nothing is left."""
+    parts = [_essence(sentence) for sentence in _SENTENCE_END.split(said.strip())]
+    parts = [part for part in parts if part]
+    if not parts:
+        return ""
+    text = parts[0]
+    if len(text.split()) < 3 and len(parts) > 1:
+        text = f"{text} {parts[1][0].upper()}{parts[1][1:]}"
+    text = text[0].upper() + text[1:]
+    if len(text) <= max_length:
+        return text
+    cut = text.rfind(" ", 0, max_length - 1)
+    return text[: cut if cut > 0 else max_length - 1].rstrip(" ,.;:") + "…"
+
+
+def beyond_summary(said: str, summary: str) -> str:
+    """What the user said, kept whole as the description when the summary left anything out;
+    empty when the summary already says it all (case and closing punctuation aside)."""
+
+    def bare(text: str) -> str:
+        return " ".join(text.split()).strip(" .!?").casefold()
+
+    return said.strip() if bare(said) != bare(summary) else ""
+
+
+def _essence(sentence: str) -> str:
+    """One sentence without lead-ins, urgency words and closing exclamation marks."""
+    text = _URGENCY_WORDS.sub(" ", _LEAD_IN.sub("", sentence.strip()))
+    text = " ".join(text.split()).strip(" ,;:-")
+    return text if text.endswith("?") else text.rstrip(".!")
+
+
 def clean_text(value: object, *, field: str, max_length: int, required: bool) -> str:
     """Trimmed text without control characters; raises ValueError with a sentence for the user."""
     text = str(value or "").strip()

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from cards.common import DESCRIPTION_MAX
 from cards.hr import SUBJECT_MAX, case_card, case_form_card
 from dialogs.base import TopicOptions, user_zone
-from dialogs.forms import FormTopic, checked_text, topic_state
+from dialogs.forms import FormTopic, beyond_summary, checked_text, summary_of, topic_state
 from dialogs.hr._services import suggest_service
 from flows import hr
 from flows.models import HRCaseDraft, HRService
@@ -76,13 +76,7 @@ class CreateCase(FormTopic):
 
 
 def _split(said: str) -> tuple[str, str]:
-    """Subject and description from what the user said: a long message keeps all its words."""
-    text = " ".join(said.split())
-    if not text:
-        return "", ""
-    text = text[0].upper() + text[1:]
-    if len(text) <= SUBJECT_MAX:
-        return text, ""
-    cut = text.rfind(" ", 0, SUBJECT_MAX - 1)
-    subject = text[: cut if cut > 0 else SUBJECT_MAX - 1].rstrip(" ,.;:") + "…"
-    return subject, text[:DESCRIPTION_MAX]
+    """Subject and description from what the user said: the subject is its summary (the same
+    rule as a ticket's), the description keeps every word when the subject does not."""
+    subject = summary_of(said, SUBJECT_MAX)
+    return subject, beyond_summary(said, subject)[:DESCRIPTION_MAX]

@@ -17,7 +17,7 @@ from cards.common import DESCRIPTION_MAX, SHORT_DESCRIPTION_MAX
 from cards.it import ticket_card, ticket_form_card
 from dialogs.attachments import FileContent, IncomingFile, download_all, files_in
 from dialogs.base import TopicOptions, user_zone
-from dialogs.forms import FormTopic, checked_text, topic_state
+from dialogs.forms import FormTopic, beyond_summary, checked_text, summary_of, topic_state
 from dialogs.it._categories import suggest_category
 from flows import it
 from flows.errors import ServiceFailure
@@ -58,11 +58,11 @@ class CreateTicket(FormTopic):
     async def initial_draft(self, dc: DialogContext, options: TopicOptions) -> dict[str, Any]:
         self._keep_files(dc)
         said = options.entities.get("description", "").strip()
-        short = _summary(said)
+        short = summary_of(said, SHORT_DESCRIPTION_MAX)
         categories = await it.get_categories(self.deps.orchestrator) if said else []
         return {
             "short_description": short,
-            "description": said if said != short else "",
+            "description": beyond_summary(said, short),
             "urgency": options.entities.get("urgency") or "medium",
             "category": suggest_category(said, categories),
         }
@@ -133,13 +133,3 @@ class CreateTicket(FormTopic):
             attached.append(file.url)
             notes.append(f"{file.name} is attached.")
         return notes
-
-
-def _summary(text: str) -> str:
-    """The first sentence of what the user said, cut at a word to fit a short description."""
-    first = text.split("\n", 1)[0].strip()
-    for stop in (". ", "! ", "? "):
-        first = first.split(stop, 1)[0]
-    if len(first) <= SHORT_DESCRIPTION_MAX:
-        return first
-    return first[:SHORT_DESCRIPTION_MAX].rsplit(" ", 1)[0]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -271,18 +270,6 @@ def test_cli_reports_a_broken_override_without_a_traceback(
     assert snowdesk(["recognize", "--triggers-dir", str(tmp_path), "help"]) == 2
     err = capsys.readouterr().err
     assert "help.json" in err and "Traceback" not in err
-
-
-def test_building_the_model_is_quick_enough_for_start_up(tmp_path: Path) -> None:
-    """An override makes a training set no process has fitted yet: this times a real build.
-
-    The issue asks for < 3 s (the bench prints about 1.5 s here); the margin is for a busy CI.
-    """
-    override = {"topic": "greeting", "phrases": {"en": ["g'day to the whole desk"]}}
-    (tmp_path / "greeting.json").write_text(json.dumps(override), encoding="utf-8")
-    started = time.perf_counter()
-    Recognizer.load(tmp_path)
-    assert time.perf_counter() - started < 4.0
 
 
 @pytest.mark.parametrize(
