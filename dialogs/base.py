@@ -25,7 +25,9 @@ from topics import Topic
 log = logging.getLogger(__name__)
 
 UNKNOWN_EMPLOYEE = (
-    "I couldn't find your ServiceNow profile, so an admin needs to link your account first."
+    "I couldn't find you in ServiceNow, so I can't open or show your tickets and cases yet. "
+    "Please ask your ServiceNow admin for an active user whose {field} matches your "
+    "{value_kind}; then ask me again."
 )
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -107,7 +109,9 @@ class TopicDialog(ComponentDialog):
             case NotAllowed():
                 await dc.context.send_activity(f"Sorry, I can't do that: {error.reason}.")
             case UnknownEmployee():
-                await dc.context.send_activity(UNKNOWN_EMPLOYEE)
+                await dc.context.send_activity(
+                    UNKNOWN_EMPLOYEE.format(field=error.field, value_kind=error.value_kind)
+                )
             case _:
                 await self.report_failure(dc, error)
 

@@ -161,6 +161,8 @@ class FormTopic(TopicDialog):
             return await self._submit(inner_dc, state)
         try:
             await self.show_typing(inner_dc.context)
+            # Someone ServiceNow does not know hears it now, before filling in a whole form.
+            await self.employee(inner_dc)
             state[DRAFT] = await self.initial_draft(inner_dc, topic_options)
             state[DRAFT_KEY] = _new_key()
             await self._show_form(inner_dc, state, problems=[], retry=False)

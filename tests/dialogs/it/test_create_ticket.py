@@ -122,23 +122,27 @@ async def test_an_oversized_file_is_refused_plainly_and_the_ticket_still_opens(b
     assert await bed.emulator.attachments(row["sys_id"]) == []
 
 
-async def test_an_unknown_employee_at_submit_keeps_the_draft_and_retry_creates_it(
-    bed: ItBed,
-) -> None:
-    """Abel's ServiceNow profile is deactivated while his form is open; User: Submit → "I couldn't
-    find your ServiceNow profile…" and the same form, his text kept, with Retry. An admin
-    reactivates him; User: Retry → the ticket, exactly once."""
+async def test_a_person_known_when_the_form_opened_stays_known_until_submit(bed: ItBed) -> None:
+    """Abel opens a form; an admin deactivates his profile meanwhile; User: Submit → his ticket
+    opens once: who he is was settled when the form opened and is remembered per person for
+    SNOWDESK_IDENTITY_TTL, so a form is never lost to a lookup in the middle of it."""
     form = card_of((await bed.chat.say("open a ticket"))[-1])
     abel = await bed.emulator.user_sys_id("abel.tuter")
     await bed.emulator.patch("sys_user", abel, {"active": "false"})
-    value = form_submit(form, short_description="Badge reader rejects my card")
-    failed = await bed.chat.press(value)
-    assert says(failed, "I couldn't find your ServiceNow profile")
-    retry_form = card_of(failed[-1])
-    assert_valid_card(retry_form)
-    assert retry_form["actions"][0]["title"] == "Retry"
-    assert form_submit(retry_form)["short_description"] == "Badge reader rejects my card"
-    await bed.emulator.patch("sys_user", abel, {"active": "true"})
-    done = await bed.chat.press(form_submit(retry_form))
+    done = await bed.chat.press(form_submit(form, short_description="Badge reader rejects my card"))
     assert texts_of(card_of(done[-1]))[0].startswith("I've opened INC")
+    await bed.emulator.patch("sys_user", abel, {"active": "true"})
     assert len(await bed.emulator.incidents("short_description=Badge reader rejects my card")) == 1
+
+
+async def test_someone_servicenow_does_not_know_hears_it_before_any_form(bed: ItBed) -> None:
+    """Abel's profile is inactive; User: "my laptop won't boot" → what is wrong and what an admin
+    must do, at once: no form to fill in that could never be submitted, nothing left open."""
+    abel = await bed.emulator.user_sys_id("abel.tuter")
+    await bed.emulator.patch("sys_user", abel, {"active": "false"})
+    replies = await bed.chat.say("my laptop won't boot")
+    assert [r.get("attachments") for r in replies] == [None]
+    assert says(replies, "ask your ServiceNow admin for an active user whose")
+    await bed.emulator.patch("sys_user", abel, {"active": "true"})
+    form = card_of((await bed.chat.say("my laptop won't boot"))[-1])
+    assert form["actions"][0]["title"] == "Submit"
