@@ -133,18 +133,31 @@ def form_buttons(topic: Topic, draft_key: str, retry: bool) -> list[Any]:
     return [send, cancel]
 
 
-def comment_form(number: str, verb: str, comment_key: str) -> AdaptiveCard:
+def comment_form(
+    number: str, verb: str, comment_key: str, *, value: str | None = None
+) -> AdaptiveCard:
     """The one-field form that adds a customer-visible comment to a case or ticket."""
     body: list[CardElement] = [
         text_input(
             "comment",
             f"Your comment on {number}",
             COMMENT_MAX,
+            value=value,
             required="Please write your comment.",
             multiline=True,
         )
     ]
     return new_card(body, [submit(ADD_COMMENT, verb, number=number, comment_key=comment_key)])
+
+
+def confirm_comment_card(
+    *, number: str, summary: str, comment: str, verb: str, comment_key: str
+) -> AdaptiveCard:
+    """A comment the user typed, shown back before anything is written: edit it or add it."""
+    question = f"Add this comment to {number}" + (f" ({summary})" if summary else "") + "?"
+    form = comment_form(number, verb, comment_key, value=comment)
+    body: list[CardElement] = [TextBlock(text=question, wrap=True, weight="Bolder")]
+    return new_card([*body, *(form.body or [])], form.actions)
 
 
 def open_in_servicenow(url: str) -> list[OpenUrlAction]:

@@ -7,6 +7,7 @@ paging options are read here too, so a tampered button is harmless on both desks
 
 from __future__ import annotations
 
+import re
 from abc import abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 from microsoft_teams.cards import AdaptiveCard
 
 from cards.common import FILTERS, message_card, submit
-from dialogs.base import TopicDialog, TopicOptions, send_card
+from dialogs.base import TopicDialog, TopicOptions, record_number, send_card
 from flows.errors import RecordNotFound
 from flows.models import Employee, ListFilter
 from flows.orchestrator import Orchestrator
@@ -30,6 +31,19 @@ PAGE_SIZE = 5
 MAX_OFFSET = 10_000  # far beyond anyone's records; keeps a tampered button harmless
 
 
+# Letters then eight digits or more ("INC00100231"): no record number ServiceNow gives.
+_MALFORMED_NUMBER = re.compile(
+    r"(?<![A-Za-z0-9])(?:[A-Za-z]{3,4}[\s#-]?|(?:ticket|case|incident)\s*#?\s*)\d{8,}(?!\d)",
+    re.IGNORECASE,
+)
+
+
+def malformed_number(text: str) -> str | None:
+    """A record number the user typed that cannot be one (too many digits), if any."""
+    match = _MALFORMED_NUMBER.search(text)
+    return match.group(0) if match else None
+
+
 @dataclass(frozen=True)
 class Desk:
     """What one desk says when a record is not there."""
@@ -37,6 +51,7 @@ class Desk:
     not_found: str  # for a number that is missing or not the user's: the same words for both
     nothing_yet: str  # for someone with no records at all
     create: Topic  # the topic that opens the first one
+    not_a_number: str = ""  # for "INC00100231": `{typed}` is what the user typed
 
     def create_button(self) -> Any:
         """The button that offers to open a record on this desk."""
@@ -54,6 +69,11 @@ class AnsweringTopic(TopicDialog):
 
     async def on_begin_dialog(self, inner_dc: DialogContext, options: object) -> DialogTurnResult:
         topic_options = TopicOptions.of(options)
+        typed = malformed_number(topic_options.text) if not topic_options.verb else None
+        if typed and record_number(topic_options) is None:
+            # Never another record (the user's latest) for a number that cannot exist.
+            await inner_dc.context.send_activity(self.desk.not_a_number.format(typed=typed))
+            return await inner_dc.end_dialog()
         return await self.guarded(inner_dc, lambda: self.answer(inner_dc, topic_options))
 
     async def guarded(

@@ -31,6 +31,7 @@ UNKNOWN_EMPLOYEE = (
 )
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+KEEP_GOING = "OK, let's carry on where we were: the card above is still open."
 # The key of card data that names whom the card was made for; the router refuses anyone else.
 OWNER = "for"
 SUBMITTING = frozenset({"Action.Submit", "Action.Execute"})
@@ -93,6 +94,10 @@ class TopicDialog(ComponentDialog):
     def handles(self, verb: str) -> bool:
         """True when a card action with this verb belongs to the running topic."""
         return verb in self.continue_verbs
+
+    async def on_reprompt_dialog(self, context: TurnContext, instance: Any) -> None:
+        """ "Keep going" on a switch card: say so, the topic's own card above still stands."""
+        await context.send_activity(KEEP_GOING)
 
     @staticmethod
     async def show_typing(context: TurnContext) -> None:

@@ -18,12 +18,16 @@ from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 from microsoft_teams.cards import AdaptiveCard
 from pydantic import BaseModel, BeforeValidator, ValidationError
 
+from dialogs._text import MAX_CHARS
 from dialogs.actions import card_submit
 from dialogs.base import TopicDialog, TopicOptions, send_card
 
 log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 DRAFT = "draft"
+# A topic waiting for free text (a comment it asked for): the router lets only "cancel" and
+# "help" interrupt, so the words are never mistaken for a new request.
+AWAITS_TEXT = "awaits_text"
 DRAFT_KEY = "draft_key"
 CANCELLED = "OK, I've cancelled that. Nothing was created."
 
@@ -90,6 +94,28 @@ def clean_text(value: object, *, field: str, max_length: int, required: bool) ->
     if len(text) > max_length:
         raise ValueError(f"{field} is too long: {len(text)} characters, at most {max_length}.")
     return text
+
+
+def verbatim(original: str, extracted: str) -> str:
+    """The user's own words for a free-text entity (a comment) the recogniser read from its
+    capped, space-folded copy of the message: the tail of the original from where the entity
+    starts, line breaks and length intact. The extraction itself when it is not the tail."""
+    words = extracted.split()
+    if not words:
+        return extracted
+    start = re.search(r"\s+".join(re.escape(word) for word in words[:4]), original)
+    if start is None:
+        return extracted
+    tail = original[start.start() :].rstrip()
+    folded_tail, folded = " ".join(tail.split()), " ".join(words)
+    if not folded_tail.startswith(folded):
+        return extracted
+    rest = folded_tail[len(folded) :].strip()
+    if not rest or len(" ".join(original.split())) > MAX_CHARS:
+        return tail  # all of it, or more than the recogniser read: never cut silently
+    if rest.strip("\"'”’“‘") == "":
+        return tail[: len(tail) - len(rest)].rstrip()  # a closing quote is not the comment's
+    return extracted
 
 
 def checked_text(field: str, max_length: int, *, required: bool = False) -> BeforeValidator:

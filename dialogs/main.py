@@ -19,6 +19,7 @@ from botbuilder.dialogs import (
 from cards.common import disambiguation_card, help_card, switch_topic_card
 from dialogs.actions import CardSubmit, card_submit
 from dialogs.base import OWNER, TopicDialog, TopicOptions, card_owner, send_card
+from dialogs.forms import AWAITS_TEXT
 from dialogs.recognizer import DISAMBIGUATION_THRESHOLD, Recognition, TextRecognizer
 from topics import BY_ID, CANCEL, CONTINUE_VERB, GREETING, HELP, NONE
 
@@ -117,6 +118,8 @@ class MainDialog(ComponentDialog):
         elif recognition.topic == HELP.id:
             await send_help(context, f"{HELP_IN_TOPIC} Here is what I can do:")
             await dc.reprompt_dialog()
+        elif self._awaits_text(dc):
+            await dc.continue_dialog()  # the words it asked for, whatever they sound like
         elif self._asks_for_another_topic(active, recognition):
             card = switch_topic_card(
                 active.topic, BY_ID[recognition.topic], dict(recognition.entities), options.text
@@ -124,6 +127,10 @@ class MainDialog(ComponentDialog):
             await send_card(context, card)
         else:
             await dc.continue_dialog()
+
+    @staticmethod
+    def _awaits_text(dc: DialogContext) -> bool:
+        return bool(dc.active_dialog and dc.active_dialog.state.get(AWAITS_TEXT))
 
     def _asks_for_another_topic(self, active: TopicDialog, recognition: Recognition) -> bool:
         return (

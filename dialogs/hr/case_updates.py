@@ -6,17 +6,24 @@ from botbuilder.dialogs import DialogContext
 
 from cards.hr import case_updates_text
 from dialogs.base import TopicOptions, record_number, send_plain, user_zone
-from dialogs.hr._common import HRTopic
+from dialogs.comments import asks_to_comment
+from dialogs.hr._common import CommentingHRTopic
 from flows import hr
 from topics import HR_CASE_UPDATES
 
 
-class CaseUpdates(HRTopic):
-    """Tell the user, in plain sentences, what happened on their HR case (never work notes)."""
+class CaseUpdates(CommentingHRTopic):
+    """Tell the user, in plain sentences, what happened on their HR case (never work notes);
+    "add to HRC… that I sent the form" and "I want to add a comment" write, as on IT."""
 
     topic = HR_CASE_UPDATES
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
+        if options.entities.get("comment") and not options.verb:
+            await self.confirm_typed_comment(dc, options)
+            return True
+        if not options.verb and asks_to_comment(options.text):
+            return await self.ask_for_comment(dc, options)
         updates = await self.read(dc, hr.get_case_updates, record_number(options))
         await send_plain(dc.context, case_updates_text(updates, tz=user_zone(dc.context)))
         return True

@@ -7,7 +7,12 @@ from topics import IT_CREATE_TICKET
 
 NOT_FOUND = "I can't find that ticket. Please check the number: I can only show tickets you opened."
 NO_TICKETS = "You don't have any IT tickets yet. Would you like to report a problem?"
-IT_DESK = Desk(not_found=NOT_FOUND, nothing_yet=NO_TICKETS, create=IT_CREATE_TICKET)
+IT_DESK = Desk(
+    not_found=NOT_FOUND,
+    nothing_yet=NO_TICKETS,
+    create=IT_CREATE_TICKET,
+    not_a_number="“{typed}” isn't a ticket number: ticket numbers look like INC0010023.",
+)
 
 
 class ITTopic(AnsweringTopic):

@@ -16,7 +16,8 @@ from cards.common import COMMENT_MAX
 from cards.it import ticket_details_card
 from dialogs.attachments import FileContent, IncomingFile, download_all, files_in
 from dialogs.base import TopicOptions, plain, record_number, send_card, user_zone
-from dialogs.forms import clean_text, comment_key, topic_state
+from dialogs.comments import ask_for_comment, confirm_comment, waiting_comment
+from dialogs.forms import clean_text, comment_key, topic_state, verbatim
 from dialogs.it._common import ITTopic
 from flows import it
 from flows.models import Ticket, Urgency
@@ -32,21 +33,41 @@ class UpdateTicket(ITTopic):
     topic = IT_UPDATE_TICKET
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
-        comment = plain(options.data, "comment") or options.entities.get("comment", "")
+        typed = options.entities.get("comment", "") if not options.verb else ""
         urgency = plain(options.data, "urgency") or options.entities.get("urgency", "")
-        if options.verb == IT_UPDATE_TICKET.action("comment") or (comment and not options.verb):
-            return await self._comment(dc, options, comment)
+        if options.verb == IT_UPDATE_TICKET.action("comment"):
+            return await self._comment(dc, options, plain(options.data, "comment"))
+        if typed:
+            # Typed words become a comment only once the user has seen them and said so.
+            ticket = await self._ticket(dc, options)
+            await confirm_comment(
+                dc,
+                number=ticket.number,
+                summary=ticket.short_description,
+                said=verbatim(options.text, typed),
+                verb=IT_UPDATE_TICKET.action("comment"),
+            )
+            return True
         if options.verb == IT_UPDATE_TICKET.action("urgency") or (urgency and not options.verb):
             return await self._urgency(dc, options, urgency)
         files = files_in(dc.context.activity)
         if options.verb == IT_UPDATE_TICKET.action("attach") or files:
             return await self._attach_or_ask(dc, options, files)
-        await self._show(dc, await self._ticket(dc, options))
-        return True
+        if options.verb:
+            await self._show(dc, await self._ticket(dc, options))
+            return True
+        ticket = await self._ticket(dc, options)
+        await ask_for_comment(dc, number=ticket.number, summary=ticket.short_description)
+        return False
 
     async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
-        number = str(topic_state(inner_dc).get(WAITING) or "")
-        return await self.guarded(inner_dc, lambda: self._receive_file(inner_dc, number))
+        number = waiting_comment(inner_dc)
+        if number is not None:
+            said = (inner_dc.context.activity.text or "").strip()
+            options = TopicOptions(entities={"number": number}, text=said)
+            return await self.guarded(inner_dc, lambda: self._comment(inner_dc, options, said))
+        file_for = str(topic_state(inner_dc).get(WAITING) or "")
+        return await self.guarded(inner_dc, lambda: self._receive_file(inner_dc, file_for))
 
     async def _comment(self, dc: DialogContext, options: TopicOptions, raw: str) -> bool:
         try:

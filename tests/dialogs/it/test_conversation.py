@@ -1,0 +1,80 @@
+"""Conversation that does not trap people: a typed comment is shown back before anything is
+written (then stored verbatim, or refused in one sentence when too long); a comment asked for is
+taken from the next message whatever it sounds like; a number that cannot exist gets a plain
+answer; every button of the switch card answers."""
+
+from __future__ import annotations
+
+from dialogs.base import KEEP_GOING
+from tests.dialogs.it.conftest import ItBed
+from tests.dialogs.it.helpers import open_ticket, says
+from tests.e2e.harness import card_of, texts_of
+from topics import IT_UPDATE_TICKET
+
+
+def _button(card: dict) -> dict:
+    (action,) = card["actions"]
+    assert action["data"]["verb"] == IT_UPDATE_TICKET.action("comment")
+    return action
+
+
+async def test_a_typed_comment_is_shown_back_and_written_verbatim_once_confirmed(
+    bed: ItBed,
+) -> None:
+    """User: "add a comment to INC…: line one <newline> [link](https://evil.example)" → the comment
+    form, filled in, and no comment yet; User: Add a comment → stored exactly as typed."""
+    number = await open_ticket(bed.chat, "Dock flickers")
+    said = "line one\n\n[link](https://evil.example) & <b>bold</b>"
+    confirm = card_of((await bed.chat.say(f"add a comment to {number}: {said}"))[-1])
+    assert texts_of(confirm)[0].startswith(f"Add this comment to {number}")
+    (field,) = [item for item in confirm["body"] if item.get("id") == "comment"]
+    assert field["value"] == said
+    [row] = await bed.emulator.incidents(f"number={number}")
+    assert row["comments"] == ""  # nothing written by the message itself
+
+    added = await bed.chat.press({**_button(confirm)["data"], "comment": field["value"]})
+    assert says(added, f"Thanks, I've added your comment to {number}.")
+    [row] = await bed.emulator.incidents(f"number={number}")
+    assert said in row["comments"]
+
+
+async def test_a_comment_longer_than_servicenow_takes_is_refused_not_cut(bed: ItBed) -> None:
+    number = await open_ticket(bed.chat, "Scanner jams")
+    replies = await bed.chat.say(f"add a comment to {number}: " + "x" * 100_000)
+    assert says(replies, "Your comment is too long: 100000 characters, at most 4000.")
+    [row] = await bed.emulator.incidents(f"number={number}")
+    assert row["comments"] == ""
+
+
+async def test_add_a_comment_then_the_comment_itself_in_the_next_message(bed: ItBed) -> None:
+    """User: "add a comment to INC…" → "What would you like to add…?"; User: "my laptop won't
+    boot again" (sounds like a new problem) → it is the comment, added."""
+    number = await open_ticket(bed.chat, "Laptop reboots")
+    asked = await bed.chat.say(f"add a comment to {number}")
+    assert says(asked, f"What would you like to add to {number} (Laptop reboots)?")
+    added = await bed.chat.say("my laptop won't boot again")
+    assert says(added, f"Thanks, I've added your comment to {number}.")
+    [row] = await bed.emulator.incidents(f"number={number}")
+    assert "my laptop won't boot again" in row["comments"]
+
+
+async def test_a_number_that_cannot_exist_is_never_answered_with_another_ticket(
+    bed: ItBed,
+) -> None:
+    """User (who has tickets): "status of INC00100231" (8 digits) → "that isn't a ticket
+    number", not the status of their latest ticket."""
+    await open_ticket(bed.chat, "Headset crackles")
+    replies = await bed.chat.say("status of INC00100231")
+    assert [r.get("text") for r in replies] == [
+        "“INC00100231” isn't a ticket number: ticket numbers look like INC0010023."
+    ]
+
+
+async def test_keep_going_on_the_switch_card_gets_an_answer(bed: ItBed) -> None:
+    """User: "my laptop won't boot" → form; "show my tickets" → "switch?"; Keep going → a
+    sentence saying the form above is still open (it used to send nothing)."""
+    await bed.chat.say("my laptop won't boot")
+    switch = card_of((await bed.chat.say("show my tickets"))[-1])
+    keep = next(a for a in switch["actions"] if a["title"] == "Keep going")
+    replies = await bed.chat.press(keep["data"])
+    assert [r.get("text") for r in replies] == [KEEP_GOING]
