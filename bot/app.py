@@ -85,7 +85,9 @@ def create_app(
         """Everything a turn needs, built once ServiceNow is connected: no late binding."""
         resolver = _employee_resolver(settings, user_state, connection.orchestrator)
         deps = TopicDeps(orchestrator=connection.orchestrator, current_employee=resolver)
-        main_dialog = MainDialog(build_topics(deps), generative or recognizer)
+        main_dialog = MainDialog(
+            build_topics(deps), generative or recognizer, settings.form_idle_minutes * 60
+        )
         return SnowdeskBot(
             private_state,
             room_state,

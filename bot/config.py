@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     ack_seconds: float = Field(
         5.0, gt=0, le=10, validation_alias=_alias("SNOWDESK_ACK_SECONDS", "ack_seconds")
     )
+    form_idle_minutes: float = Field(
+        240, ge=0, validation_alias=_alias("SNOWDESK_FORM_IDLE_MINUTES", "form_idle_minutes")
+    )
     identity_ttl_seconds: int = Field(
         3600, validation_alias=_alias("SNOWDESK_IDENTITY_TTL", "identity_ttl_seconds")
     )

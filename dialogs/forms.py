@@ -11,6 +11,7 @@ import hashlib
 import logging
 import re
 import secrets
+import time
 from abc import abstractmethod
 from typing import Any, ClassVar
 
@@ -30,6 +31,9 @@ DRAFT = "draft"
 AWAITS_TEXT = "awaits_text"
 DRAFT_KEY = "draft_key"
 CANCELLED = "OK, I've cancelled that. Nothing was created."
+ADDED_TO_FORM = "I've added that to the form's description. Press Submit when it's ready."
+# When the form was last shown: a form left alone long enough is closed by the router.
+SHOWN_AT = "shown_at"
 
 
 # What a summary leaves out of what the user said: greetings, politeness and urgency (the form's
@@ -143,6 +147,8 @@ class FormTopic(TopicDialog):
     """
 
     draft_model: ClassVar[type[BaseModel]]
+    # The form field that typed words join while the form is open.
+    detail_field: ClassVar[str] = "description"
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -200,15 +206,27 @@ class FormTopic(TopicDialog):
         state = topic_state(inner_dc)
         submit = card_submit(inner_dc.context.activity)
         if submit is None:
-            await inner_dc.context.send_activity(
-                "Please fill in the form above and press Submit, or say “cancel”."
-            )
-            return Dialog.end_of_turn
+            return await self._take_typed_detail(inner_dc, state)
         if submit.verb == self.cancel_verb():
             await inner_dc.context.send_activity(CANCELLED)
             return await inner_dc.end_dialog()
         state[DRAFT] = {**state.get(DRAFT, {}), **submit.data}
         return await self._submit(inner_dc, state)
+
+    async def _take_typed_detail(
+        self, dc: DialogContext, state: dict[str, Any]
+    ) -> DialogTurnResult:
+        """Words typed while the form is open (not a new request: the router offers to switch
+        for those) answer the form's question: they join its description, and it comes back."""
+        said = (dc.context.activity.text or "").strip()
+        if not said or files_only(dc):
+            return Dialog.end_of_turn
+        draft = state.setdefault(DRAFT, {})
+        before = str(draft.get(self.detail_field) or "").strip()
+        draft[self.detail_field] = f"{before}\n{said}" if before else said
+        await dc.context.send_activity(ADDED_TO_FORM)
+        await self._show_form(dc, state, problems=[], retry=False)
+        return Dialog.end_of_turn
 
     async def _submit(self, dc: DialogContext, state: dict[str, Any]) -> DialogTurnResult:
         try:
@@ -242,6 +260,7 @@ class FormTopic(TopicDialog):
     ) -> None:
         card = await self.form_card(dc, state[DRAFT], state[DRAFT_KEY], problems, retry)
         await send_card(dc.context, card)
+        state[SHOWN_AT] = time.time()
 
 
 def topic_state(inner_dc: DialogContext) -> dict[str, Any]:
@@ -255,3 +274,9 @@ def topic_state(inner_dc: DialogContext) -> dict[str, Any]:
 
 def _new_key() -> str:
     return secrets.token_hex(8)
+
+
+def files_only(dc: DialogContext) -> bool:
+    """True when the activity carries files and no words (the create-ticket form keeps those)."""
+    activity = dc.context.activity
+    return bool(activity.attachments) and not (activity.text or "").strip()

@@ -6,6 +6,7 @@ card actions by their `verb`, typed text through the recogniser.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from botbuilder.core import TurnContext
@@ -19,7 +20,7 @@ from botbuilder.dialogs import (
 from cards.common import disambiguation_card, help_card, switch_topic_card
 from dialogs.actions import CardSubmit, card_submit
 from dialogs.base import OWNER, TopicDialog, TopicOptions, card_owner, send_card
-from dialogs.forms import AWAITS_TEXT
+from dialogs.forms import AWAITS_TEXT, SHOWN_AT
 from dialogs.recognizer import DISAMBIGUATION_THRESHOLD, Recognition, TextRecognizer
 from topics import BY_ID, CANCEL, CONTINUE_VERB, GREETING, HELP, NONE
 
@@ -37,15 +38,23 @@ NOTHING_TO_CANCEL = "There's nothing to cancel. What can I do for you?"
 NOT_AVAILABLE = "Sorry, I can't do that yet, but it's coming soon."
 OUT_OF_SCOPE = "Sorry, that's not something I can do."
 UNKNOWN_ACTION = "That button belongs to something I can no longer continue."
+FORM_EXPIRED = "Your earlier form had been left open for a while, so I closed it: nothing was sent."
+DEFAULT_FORM_IDLE_SECONDS = 4 * 3600
 NOT_YOUR_CARD = "That card was made for someone else, so I can't act on it for you. Say “help” to start your own."
 
 
 class MainDialog(ComponentDialog):
     """Routes each turn to a topic; the topics are its children."""
 
-    def __init__(self, topics: Sequence[TopicDialog], recognizer: TextRecognizer) -> None:
+    def __init__(
+        self,
+        topics: Sequence[TopicDialog],
+        recognizer: TextRecognizer,
+        form_idle_seconds: float = DEFAULT_FORM_IDLE_SECONDS,
+    ) -> None:
         super().__init__(MainDialog.__name__)
         self.recognizer = recognizer
+        self.form_idle_seconds = form_idle_seconds
         self.topics: dict[str, TopicDialog] = {}
         for topic in topics:
             self.add_dialog(topic)
@@ -92,6 +101,10 @@ class MainDialog(ComponentDialog):
         recognition = await self.recognizer.recognize_async(text)
         options = TopicOptions(entities=dict(recognition.entities), text=(text or "").strip())
         active = self._active_topic(dc)
+        if active is not None and self._left_too_long(dc):
+            await dc.cancel_all_dialogs()
+            await dc.context.send_activity(FORM_EXPIRED)
+            active = None
         if active is not None:
             await self._interrupt(dc, active, recognition, options)
         elif self._unsure(recognition):
@@ -127,6 +140,11 @@ class MainDialog(ComponentDialog):
             await send_card(context, card)
         else:
             await dc.continue_dialog()
+
+    def _left_too_long(self, dc: DialogContext) -> bool:
+        """A form shown longer ago than `form_idle_seconds` no longer holds the conversation."""
+        shown_at = dc.active_dialog.state.get(SHOWN_AT) if dc.active_dialog else None
+        return isinstance(shown_at, float) and time.time() - shown_at > self.form_idle_seconds
 
     @staticmethod
     def _awaits_text(dc: DialogContext) -> bool:

@@ -6,6 +6,9 @@ answer; every button of the switch card answers."""
 from __future__ import annotations
 
 from dialogs.base import KEEP_GOING
+from dialogs.forms import ADDED_TO_FORM
+from dialogs.main import FORM_EXPIRED
+from tests.desk import bot_and_emulator, desk_settings
 from tests.dialogs.it.conftest import ItBed
 from tests.dialogs.it.helpers import open_ticket, says
 from tests.e2e.harness import card_of, texts_of
@@ -78,3 +81,25 @@ async def test_keep_going_on_the_switch_card_gets_an_answer(bed: ItBed) -> None:
     keep = next(a for a in switch["actions"] if a["title"] == "Keep going")
     replies = await bed.chat.press(keep["data"])
     assert [r.get("text") for r in replies] == [KEEP_GOING]
+
+
+async def test_words_typed_while_the_form_is_open_fill_it_in(bed: ItBed) -> None:
+    """User: "my laptop won't boot" → form; "it started after yesterday's update" → "I've added
+    that…" and the form again, its description holding those words."""
+    await bed.chat.say("my laptop won't boot")
+    replies = await bed.chat.say("it started after yesterday's update")
+    assert replies[0]["text"] == ADDED_TO_FORM
+    form = card_of(replies[-1])
+    (description,) = [item for item in form["body"] if item.get("id") == "description"]
+    assert description["value"].endswith("it started after yesterday's update")
+
+
+async def test_a_form_left_open_too_long_no_longer_traps_the_next_message() -> None:
+    """With SNOWDESK_FORM_IDLE_MINUTES=0: a form is open; User: "show my tickets" → the form is
+    closed with a note and the list answers (no "switch?" question, no "fill in the form")."""
+    settings = desk_settings("form-idle").model_copy(update={"form_idle_minutes": 0})
+    async with bot_and_emulator(settings) as (chat, _):
+        await chat.say("my laptop won't boot")
+        replies = await chat.say("show my tickets")
+        assert replies[0]["text"] == FORM_EXPIRED
+        assert texts_of(card_of(replies[-1]))[0].startswith("Your open")
