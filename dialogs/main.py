@@ -38,6 +38,7 @@ NOTHING_TO_CANCEL = "There's nothing to cancel. What can I do for you?"
 NOT_AVAILABLE = "Sorry, I can't do that yet, but it's coming soon."
 OUT_OF_SCOPE = "Sorry, that's not something I can do."
 UNKNOWN_ACTION = "That button belongs to something I can no longer continue."
+STILL_OPEN = "Hi! What we started is still open above: carry on there, or say “cancel”."
 FORM_EXPIRED = "Your earlier form had been left open for a while, so I closed it: nothing was sent."
 DEFAULT_FORM_IDLE_SECONDS = 4 * 3600
 NOT_YOUR_CARD = "That card was made for someone else, so I can't act on it for you. Say “help” to start your own."
@@ -133,6 +134,8 @@ class MainDialog(ComponentDialog):
             await dc.reprompt_dialog()
         elif self._awaits_text(dc):
             await dc.continue_dialog()  # the words it asked for, whatever they sound like
+        elif recognition.topic == GREETING.id:
+            await context.send_activity(STILL_OPEN)
         elif self._asks_for_another_topic(active, recognition):
             card = switch_topic_card(
                 active.topic, BY_ID[recognition.topic], dict(recognition.entities), options.text
