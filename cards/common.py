@@ -6,6 +6,7 @@ Adaptive Cards 1.5, the version Teams renders.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -244,6 +245,16 @@ def team_intro_card() -> AdaptiveCard:
 def message_card(text: str, actions: list[SubmitAction] | None = None) -> AdaptiveCard:
     """A short card with one paragraph and optional buttons."""
     return new_card([TextBlock(text=text, wrap=True)], actions)
+
+
+def picked_record_card(
+    *, number: str, summary: str, word: str, others: Sequence[str], verb: str
+) -> AdaptiveCard:
+    """Which record the user's words picked ("I took INC… (VPN drops): it mentions “vpn”."),
+    with a button for each other record that matched too."""
+    note = user_text(f"I took {number} (", summary, f"): it mentions “{word}”.")
+    buttons = [submit(f"No, {other}", verb, number=other) for other in others]
+    return new_card([note], buttons or None)
 
 
 def format_when(dt: datetime | None, tz_name: str | None = None) -> str:

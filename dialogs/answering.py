@@ -9,23 +9,36 @@ from __future__ import annotations
 
 import re
 from abc import abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 from microsoft_teams.cards import AdaptiveCard
 
-from cards.common import FILTERS, message_card, submit
+from cards.common import FILTERS, message_card, picked_record_card, submit
+from dialogs._text import fold, tokens
 from dialogs.base import TopicDialog, TopicOptions, record_number, send_card
 from flows.errors import RecordNotFound
-from flows.models import Employee, ListFilter
+from flows.models import Employee, ListFilter, ServiceRecord
 from flows.orchestrator import Orchestrator
 from topics import Topic
 
 Result = TypeVar("Result")
 # A system handler that reads one of the user's records: (orchestrator, user, number or None).
 RecordReader = Callable[[Orchestrator, Employee, str | None], Awaitable[Result]]
+# A system handler that lists them: (orchestrator, user, filter, offset, page size).
+RecordLister = Callable[[Orchestrator, Employee, ListFilter, int, int], Awaitable["Listed"]]
+
+
+class Listed(Protocol):
+    """A page of the user's records (`TicketPage`, `CasePage`)."""
+
+    @property
+    def items(self) -> Sequence[ServiceRecord]: ...
+
+
+RECENT = 20  # how many of the user's records words are matched against
 
 PAGE_SIZE = 5
 MAX_OFFSET = 10_000  # far beyond anyone's records; keeps a tampered button harmless
@@ -51,7 +64,8 @@ class Desk:
     not_found: str  # for a number that is missing or not the user's: the same words for both
     nothing_yet: str  # for someone with no records at all
     create: Topic  # the topic that opens the first one
-    not_a_number: str = ""  # for "INC00100231": `{typed}` is what the user typed
+    not_a_number: str  # for "INC00100231": `{typed}` is what the user typed
+    records: RecordLister  # the user's own records, most recently updated first
 
     def create_button(self) -> Any:
         """The button that offers to open a record on this desk."""
@@ -91,11 +105,35 @@ class AnsweringTopic(TopicDialog):
         """Do the topic's work and send its answer; True when the topic is finished."""
 
     async def read(
-        self, dc: DialogContext, reader: RecordReader[Result], number: str | None
+        self, dc: DialogContext, reader: RecordReader[Result], options: TopicOptions
     ) -> Result:
-        """Show typing, then read the user's record by number (None: their latest)."""
+        """Show typing, then read the user's record: the one numbered, else the one their words
+        name ("my vpn ticket", saying which it took), else their latest."""
         await self.show_typing(dc.context)
-        return await reader(self.deps.orchestrator, await self.employee(dc), number)
+        user = await self.employee(dc)
+        number = record_number(options)
+        if number is None and not options.verb:
+            number = await self._named_by_words(dc, user, options.text)
+        return await reader(self.deps.orchestrator, user, number)
+
+    async def _named_by_words(self, dc: DialogContext, user: Employee, text: str) -> str | None:
+        words = content_words(text)
+        if not words:
+            return None
+        page = await self.desk.records(self.deps.orchestrator, user, "all", 0, RECENT)
+        ranked = rank_by_words(words, [(item.number, item.summary) for item in page.items])
+        if not ranked:
+            return None  # nothing they said names one: their latest, as "my ticket" means
+        (number, summary, word), *others = ranked
+        card = picked_record_card(
+            number=number,
+            summary=summary,
+            word=word,
+            others=[other for other, _, _ in others[:2]],
+            verb=self.topic.verb,
+        )
+        await send_card(dc.context, card)
+        return number
 
     async def explain(self, dc: DialogContext, error: Exception) -> None:
         """A missing record gets the desk's words; everything else the words every topic uses."""
@@ -122,3 +160,135 @@ def list_offset(options: TopicOptions) -> int:
         return min(max(int(value), 0), MAX_OFFSET)
     except ValueError:
         return 0
+
+
+# Words that say what kind of record or question it is, not which record: never matched.
+_GENERIC = frozenset(
+    [
+        "my",
+        "the",
+        "a",
+        "an",
+        "is",
+        "are",
+        "was",
+        "it",
+        "its",
+        "this",
+        "that",
+        "of",
+        "on",
+        "in",
+        "to",
+        "for",
+        "about",
+        "with",
+        "and",
+        "or",
+        "any",
+        "anything",
+        "what",
+        "whats",
+        "how",
+        "hows",
+        "where",
+        "wheres",
+        "who",
+        "when",
+        "why",
+        "which",
+        "status",
+        "state",
+        "update",
+        "updates",
+        "news",
+        "new",
+        "ticket",
+        "tickets",
+        "case",
+        "cases",
+        "incident",
+        "incidents",
+        "request",
+        "requests",
+        "issue",
+        "problem",
+        "hr",
+        "it",
+        "helpdesk",
+        "support",
+        "fixed",
+        "fix",
+        "solved",
+        "resolved",
+        "closed",
+        "open",
+        "still",
+        "yet",
+        "done",
+        "progress",
+        "details",
+        "detail",
+        "show",
+        "me",
+        "see",
+        "tell",
+        "give",
+        "get",
+        "please",
+        "pls",
+        "thanks",
+        "happening",
+        "happened",
+        "going",
+        "there",
+        "been",
+        "has",
+        "have",
+        "had",
+        "did",
+        "does",
+        "do",
+        "can",
+        "could",
+        "would",
+        "should",
+        "latest",
+        "last",
+        "recent",
+        "one",
+        "mein",
+        "meine",
+        "mon",
+        "ma",
+        "mi",
+        "mis",
+        "mijn",
+    ]
+)
+
+
+def content_words(text: str) -> set[str]:
+    """The words of a message that could name one record ("vpn", "printer")."""
+    return {w for w in tokens(fold(text)) if len(w) >= 3 and w not in _GENERIC and not w.isdigit()}
+
+
+def rank_by_words(
+    words: set[str], records: Sequence[tuple[str, str]]
+) -> list[tuple[str, str, str]]:
+    """Records whose summary shares a word with the message, best first (ties keep the list's
+    order: most recently updated first), each with the word that matched."""
+    scored = []
+    for position, (number, summary) in enumerate(records):
+        found = sorted(w for w in words if _mentions(summary, w))
+        if found:
+            scored.append((-len(found), position, number, summary, found[0]))
+    return [(number, summary, word) for _, _, number, summary, word in sorted(scored)]
+
+
+def _mentions(summary: str, word: str) -> bool:
+    summary_words = tokens(fold(summary))
+    # "printer" matches "printers", "printing" matches "print": a shared stem of 4+ letters.
+    return any(
+        w == word or (len(word) >= 4 and len(w) >= 4 and w[:4] == word[:4]) for w in summary_words
+    )

@@ -84,12 +84,22 @@ class ServiceRecord(BaseModel):
     url: str = ""
     latest_comment: Comment | None = None
 
+    @property
+    def summary(self) -> str:
+        """The record's one line, as the employee wrote it (a case's subject, a ticket's
+        short description)."""
+        return ""
+
 
 class HRCase(ServiceRecord):
     """An HR case (`sn_hr_core_case`) as an employee sees it."""
 
     service: str = ""
     subject: str = ""
+
+    @property
+    def summary(self) -> str:
+        return self.subject
 
 
 class TicketDraft(BaseModel):
@@ -110,6 +120,10 @@ class Ticket(ServiceRecord):
     category: str = ""
     assignment_group: str = ""
     attachments: list[AttachmentInfo] = Field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        return self.short_description
 
 
 class RecordUpdates(BaseModel):

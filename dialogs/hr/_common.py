@@ -22,6 +22,7 @@ HR_DESK = Desk(
     nothing_yet=NO_CASES,
     create=HR_CREATE_CASE,
     not_a_number="“{typed}” isn't an HR case number: case numbers look like HRC0001234.",
+    records=hr.list_cases,
 )
 COMMENT_VERB = HR_CASE_DETAILS.action("comment")
 ASK_FOR_NUMBER = "Which HR case should I add the comment to? Please tell me its number."
@@ -38,7 +39,7 @@ class CommentingHRTopic(HRTopic):
 
     async def confirm_typed_comment(self, dc: DialogContext, options: TopicOptions) -> None:
         """Show the comment read out of the message back in the case's comment form."""
-        case = await self.read(dc, hr.get_case_details, record_number(options))
+        case = await self.read(dc, hr.get_case_details, options)
         said = verbatim(options.text, options.entities.get("comment", ""))
         await confirm_comment(
             dc, number=case.number, summary=case.subject, said=said, verb=COMMENT_VERB
@@ -46,7 +47,7 @@ class CommentingHRTopic(HRTopic):
 
     async def ask_for_comment(self, dc: DialogContext, options: TopicOptions) -> bool:
         """ "I want to add a comment to my HR case": ask what, and wait for it."""
-        case = await self.read(dc, hr.get_case_details, record_number(options))
+        case = await self.read(dc, hr.get_case_details, options)
         await ask_for_comment(dc, number=case.number, summary=case.subject)
         return False
 

@@ -11,7 +11,7 @@ import secrets
 from botbuilder.dialogs import DialogContext
 
 from cards.hr import case_details_card
-from dialogs.base import TopicOptions, plain, record_number, send_card, user_zone
+from dialogs.base import TopicOptions, plain, send_card, user_zone
 from dialogs.hr._common import COMMENT_VERB, CommentingHRTopic
 from flows import hr
 from topics import HR_CASE_DETAILS
@@ -28,10 +28,10 @@ class CaseDetails(CommentingHRTopic):
         elif options.entities.get("comment") and not options.verb:
             await self.confirm_typed_comment(dc, options)
         else:
-            await self._show(dc, record_number(options))
+            await self._show(dc, options)
         return True
 
-    async def _show(self, dc: DialogContext, number: str | None) -> None:
-        case = await self.read(dc, hr.get_case_details, number)
+    async def _show(self, dc: DialogContext, options: TopicOptions) -> None:
+        case = await self.read(dc, hr.get_case_details, options)
         card = case_details_card(case, comment_key=secrets.token_hex(8), tz=user_zone(dc.context))
         await send_card(dc.context, card)

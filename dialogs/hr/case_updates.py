@@ -5,7 +5,7 @@ from __future__ import annotations
 from botbuilder.dialogs import DialogContext
 
 from cards.hr import case_updates_text
-from dialogs.base import TopicOptions, record_number, send_plain, user_zone
+from dialogs.base import TopicOptions, send_plain, user_zone
 from dialogs.comments import asks_to_comment
 from dialogs.hr._common import CommentingHRTopic
 from flows import hr
@@ -24,6 +24,6 @@ class CaseUpdates(CommentingHRTopic):
             return True
         if not options.verb and asks_to_comment(options.text):
             return await self.ask_for_comment(dc, options)
-        updates = await self.read(dc, hr.get_case_updates, record_number(options))
+        updates = await self.read(dc, hr.get_case_updates, options)
         await send_plain(dc.context, case_updates_text(updates, tz=user_zone(dc.context)))
         return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dialogs.answering import AnsweringTopic, Desk
+from flows import it
 from topics import IT_CREATE_TICKET
 
 NOT_FOUND = "I can't find that ticket. Please check the number: I can only show tickets you opened."
@@ -12,6 +13,7 @@ IT_DESK = Desk(
     nothing_yet=NO_TICKETS,
     create=IT_CREATE_TICKET,
     not_a_number="“{typed}” isn't a ticket number: ticket numbers look like INC0010023.",
+    records=it.list_tickets,
 )
 
 

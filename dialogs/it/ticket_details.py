@@ -7,7 +7,7 @@ import secrets
 from botbuilder.dialogs import DialogContext
 
 from cards.it import ticket_details_card
-from dialogs.base import TopicOptions, record_number, send_card, user_zone
+from dialogs.base import TopicOptions, send_card, user_zone
 from dialogs.it._common import ITTopic
 from flows import it
 from topics import IT_TICKET_DETAILS
@@ -19,7 +19,7 @@ class TicketDetails(ITTopic):
     topic = IT_TICKET_DETAILS
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
-        ticket = await self.read(dc, it.get_ticket_details, record_number(options))
+        ticket = await self.read(dc, it.get_ticket_details, options)
         card = ticket_details_card(
             ticket, comment_key=secrets.token_hex(8), tz=user_zone(dc.context)
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from botbuilder.dialogs import DialogContext
 
 from cards.it import ticket_updates_text
-from dialogs.base import TopicOptions, record_number, send_plain, user_zone
+from dialogs.base import TopicOptions, send_plain, user_zone
 from dialogs.it._common import ITTopic
 from flows import it
 from topics import IT_TICKET_UPDATES
@@ -17,6 +17,6 @@ class TicketUpdates(ITTopic):
     topic = IT_TICKET_UPDATES
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
-        updates = await self.read(dc, it.get_ticket_updates, record_number(options))
+        updates = await self.read(dc, it.get_ticket_updates, options)
         await send_plain(dc.context, ticket_updates_text(updates, tz=user_zone(dc.context)))
         return True

@@ -141,7 +141,7 @@ class UpdateTicket(ITTopic):
 
     async def _ticket(self, dc: DialogContext, options: TopicOptions) -> Ticket:
         """The ticket to change: the one named, else the user's latest (raises RecordNotFound)."""
-        return await self.read(dc, it.get_ticket_details, record_number(options))
+        return await self.read(dc, it.get_ticket_details, options)
 
     async def _show(self, dc: DialogContext, ticket: Ticket) -> None:
         card = ticket_details_card(

@@ -110,6 +110,20 @@ SAMPLE_CARDS: dict[str, Callable[[], AdaptiveCard]] = {
     ),
     "team_intro": lambda: common.team_intro_card(),
     "comment_form": lambda: common.comment_form("INC0010023", "it.update_ticket.comment", "k"),
+    "confirm_comment": lambda: common.confirm_comment_card(
+        number="INC0010023",
+        summary="Laptop won't boot",
+        comment="It boots in safe mode [link](https://example.com)",
+        verb="it.update_ticket.comment",
+        comment_key="k",
+    ),
+    "picked_record": lambda: common.picked_record_card(
+        number="INC0010023",
+        summary="VPN drops **often**",
+        word="vpn",
+        others=["INC0010002", "INC0010019"],
+        verb="it.ticket_status",
+    ),
     "it.ticket_form": lambda: it.ticket_form_card(categories=CATEGORIES, draft={}, key="k1"),
     "it.ticket_form_retry": lambda: it.ticket_form_card(
         categories=CATEGORIES,

@@ -103,3 +103,18 @@ async def test_a_form_left_open_too_long_no_longer_traps_the_next_message() -> N
         replies = await chat.say("show my tickets")
         assert replies[0]["text"] == FORM_EXPIRED
         assert texts_of(card_of(replies[-1]))[0].startswith("Your open")
+
+
+async def test_a_ticket_named_by_its_words_is_the_one_answered_and_the_answer_says_so(
+    bed: ItBed,
+) -> None:
+    """Abel has a VPN ticket, then a newer laptop ticket; User: "is my vpn ticket fixed yet" →
+    "I took INC… (VPN drops…): it mentions “vpn”." and that ticket's status, not the laptop's."""
+    vpn = await open_ticket(bed.chat, "VPN drops every ten minutes")
+    laptop = await open_ticket(bed.chat, "Laptop fan is loud")
+    replies = await bed.chat.say("is my vpn ticket fixed yet")
+    picked = card_of(replies[0])
+    assert texts_of(picked)[0] == f"I took {vpn} (VPN drops every ten minutes): it mentions “vpn”."
+    assert all(a["title"].startswith("No, INC") for a in picked.get("actions", []))
+    status = texts_of(card_of(replies[-1]))[0]
+    assert status.startswith(vpn) and laptop not in status
