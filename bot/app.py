@@ -34,10 +34,11 @@ from bot.edge import MessagesEndpoint
 from bot.entitlement import add_entitlement
 from bot.handler import SnowdeskBot
 from bot.identity import resolve_employee
+from bot.notifications import add_notifications, own_webhook, webhook_secret
 from bot.servicenow_setup import ServiceNowConnection, connect
 from bot.storage import ClaimStore, claims_for, close_storage, create_storage, describe_storage
 from dialogs.attachments import AttachmentFetcher, FilePolicy, host_patterns
-from dialogs.base import TopicDeps
+from dialogs.base import RecordMutes, TopicDeps
 from dialogs.generative import GenerativeRecognizer
 from dialogs.main import MainDialog
 from dialogs.recognizer import Recognizer
@@ -80,11 +81,18 @@ def create_app(
     )
     adapter = CloudAdapter(auth)
     adapter.on_turn_error = _turn_error_handler(private_state)
+    secret = webhook_secret(settings)
+    # Filled below; topics keep a record's "Stop updates" there.
+    mutes: list[RecordMutes] = []
 
     def build_bot(connection: ServiceNowConnection) -> SnowdeskBot:
         """Everything a turn needs, built once ServiceNow is connected: no late binding."""
         resolver = _employee_resolver(settings, user_state, connection.orchestrator)
-        deps = TopicDeps(orchestrator=connection.orchestrator, current_employee=resolver)
+        deps = TopicDeps(
+            orchestrator=connection.orchestrator,
+            current_employee=resolver,
+            mutes=mutes[0] if mutes else None,
+        )
         main_dialog = MainDialog(build_topics(deps), generative or recognizer)
         return SnowdeskBot(
             private_state,
@@ -101,7 +109,10 @@ def create_app(
     app[BACKGROUND] = BackgroundTurns()
     app[CLAIMS] = claims_for(storage)
     # The metadata cache (choice labels, HR services) lives in the bot's storage by default.
-    connector = connect_servicenow or functools.partial(connect, storage=storage)
+    # The embedded emulator sends its record-changed events to this bot's own webhook.
+    connector = connect_servicenow or functools.partial(
+        connect, storage=storage, webhook=own_webhook(settings, secret)
+    )
     files = AttachmentFetcher(
         FilePolicy(host_patterns(settings.attachment_hosts), anonymous=settings.anonymous)
     )
@@ -120,6 +131,17 @@ def create_app(
     app.router.add_get("/terms", _legal_page(TERMS))
     notifier = add_conversations(app, adapter, storage, settings)
     add_entitlement(app, settings, storage, notifier, lambda: app[SERVICENOW].orchestrator)
+    mutes.append(
+        add_notifications(
+            app,
+            settings,
+            storage,
+            app[CLAIMS],
+            notifier,
+            lambda: connected.orchestrator if (connected := app.get(SERVICENOW)) else None,
+            secret,
+        )
+    )
     return app
 
 
