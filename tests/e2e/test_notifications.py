@@ -29,11 +29,12 @@ from bot.notifications import (
     WEBHOOK,
     Notifications,
 )
+from bot.storage import ClaimingMemoryStorage
 from servicenow.emulator import RunningEmulator
 from servicenow.emulator.seed import DEMO_PASSWORD
 from servicenow.emulator.webhook import event_body, sign
 from tests.e2e.harness import Conversation, card_of, default_recognizer, fake_connector, texts_of
-from topics import IT_TICKET_DETAILS, IT_TICKET_UPDATES
+from topics import HR_CASE_DETAILS, HR_CASE_UPDATES, IT_TICKET_DETAILS, IT_TICKET_UPDATES
 
 AGENT = ("itil.agent", DEMO_PASSWORD)
 
@@ -272,3 +273,58 @@ async def test_a_429_from_teams_is_retried_after_its_retry_after(bed: Bed) -> No
     )
     assert bed.chat.connector.throttled == 2
     assert json.dumps(card_of(message))  # the card itself came through whole
+
+
+async def test_an_hr_agents_comment_reaches_the_employee_with_the_hr_buttons(bed: Bed) -> None:
+    response = await bed.http.get(
+        f"{bed.servicenow_url}/api/now/table/sn_hr_core_case",
+        params={
+            "sysparm_query": "opened_for.user_name=abel.tuter^active=true^ORDERBYnumber",
+            "sysparm_fields": "sys_id,number",
+            "sysparm_limit": "1",
+        },
+        auth=("hr.agent", DEMO_PASSWORD),
+    )
+    (case,) = response.json()["result"]
+    since = len(bed.chat.connector.activities)
+    patched = await bed.http.patch(
+        f"{bed.servicenow_url}/api/now/table/sn_hr_core_case/{case['sys_id']}",
+        json={"comments": "We corrected your tax class."},
+        auth=("hr.agent", DEMO_PASSWORD),
+    )
+    assert patched.status_code == 200, patched.text
+    message = await bed.chat.connector.message_where(
+        _is_notification(case["number"], "commented on your HR case"), since=since
+    )
+    verbs = [a.get("data", {}).get("verb") for a in _actions(card_of(message))]
+    assert verbs[:2] == [HR_CASE_DETAILS.verb, HR_CASE_UPDATES.action("mute")]
+
+
+async def test_conversation_references_survive_a_restart() -> None:
+    """Abel talks to one bot process; the next process (same storage) can still tell him."""
+    storage = ClaimingMemoryStorage()
+    settings = Settings(_env_file=None, storage_url="memory://", notify_poll_seconds=0)
+    async with fake_connector() as connector:
+        for life in ("before", "after"):
+            app = create_app(settings, storage=storage, recognizer=default_recognizer())
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+            try:
+                async with httpx.AsyncClient(timeout=30) as http:
+                    bed = Bed(app, url, Conversation(url, connector, http), http)
+                    if life == "before":
+                        await bed.chat.join()
+                        conversation_id = bed.chat.conversation_id
+                        continue
+                    bed.webhook_on()
+                    incident = await bed.incident_of("abel.tuter")
+                    await bed.agent_patch(incident["sys_id"], comments="Back after the restart.")
+                    message = await connector.message_where(
+                        _is_notification(incident["number"], "commented")
+                    )
+                    assert message["_conversation"] == conversation_id
+            finally:
+                await runner.cleanup()
