@@ -31,10 +31,10 @@ from bot.config import BotFrameworkConfig, Settings
 from bot.conversations import add_conversations
 from bot.deadline import BackgroundTurns
 from bot.edge import MessagesEndpoint
-from bot.entitlement import add_entitlement
+from bot.entitlement import ACCESS_REQUESTS, add_entitlement
 from bot.handler import SnowdeskBot
 from bot.identity import resolve_employee
-from bot.notifications import add_notifications, own_webhook, webhook_secret
+from bot.notifications import WebhookEvent, add_notifications, own_webhook, webhook_secret
 from bot.servicenow_setup import ServiceNowConnection, connect
 from bot.storage import ClaimStore, claims_for, close_storage, create_storage, describe_storage
 from dialogs.attachments import AttachmentFetcher, FilePolicy, host_patterns
@@ -131,18 +131,28 @@ def create_app(
     app.router.add_get("/terms", _legal_page(TERMS))
     notifier = add_conversations(app, adapter, storage, settings)
     add_entitlement(app, settings, storage, notifier, lambda: app[SERVICENOW].orchestrator)
-    mutes.append(
-        add_notifications(
-            app,
-            settings,
-            storage,
-            app[CLAIMS],
-            notifier,
-            lambda: connected.orchestrator if (connected := app.get(SERVICENOW)) else None,
-            secret,
-        )
+    notifications = add_notifications(
+        app,
+        settings,
+        storage,
+        app[CLAIMS],
+        notifier,
+        lambda: connected.orchestrator if (connected := app.get(SERVICENOW)) else None,
+        secret,
     )
+    mutes.append(notifications)
+    notifications.listeners.append(functools.partial(_access_ticket_changed, app))
     return app
+
+
+async def _access_ticket_changed(app: web.Application, event: WebhookEvent) -> None:
+    """A webhook event about an access ticket completes its Entra request at once (the
+    entitlement poller would, a cycle later)."""
+    access, connection = app.get(ACCESS_REQUESTS), app.get(SERVICENOW)
+    if access is None or connection is None:
+        return
+    if event.table == connection.templates.get("Access.GetRequests").table:
+        await access.on_record_changed(event.sys_id)
 
 
 def _generative(settings: Settings, local: Recognizer) -> GenerativeRecognizer | None:

@@ -28,7 +28,7 @@ import re
 import secrets
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -139,6 +139,9 @@ class Notifications:
         self._started = clock()
         self._locks: dict[str, asyncio.Lock] = {}
         self._sent: dict[str, deque[float]] = {}
+        # Others who act on a webhook's record-changed event (ticketed access: a closed
+        # access ticket resumes its Entra request without waiting for that poller).
+        self.listeners: list[Callable[[WebhookEvent], Awaitable[object]]] = []
 
     # -- mutes (dialogs' "Stop updates") --------------------------------------------------------
 
@@ -346,14 +349,15 @@ async def servicenow_webhook(request: web.Request) -> web.StreamResponse:
 
 
 async def _handle(service: Notifications, event: WebhookEvent) -> None:
-    try:
-        await service.on_event(event)
-    except Exception as error:  # the poller catches what is lost here
-        log.warning(
-            "notifications.event.failed",
-            extra={"event_id": event.event_id, "error_type": type(error).__name__},
-            exc_info=not (is_outage(error) or isinstance(error, ServiceNowNotConnected)),
-        )
+    for work in (service.on_event, *service.listeners):
+        try:
+            await work(event)
+        except Exception as error:  # the pollers catch what is lost here
+            log.warning(
+                "notifications.event.failed",
+                extra={"event_id": event.event_id, "error_type": type(error).__name__},
+                exc_info=not (is_outage(error) or isinstance(error, ServiceNowNotConnected)),
+            )
 
 
 # -- wiring ----------------------------------------------------------------------------------
