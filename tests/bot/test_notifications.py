@@ -40,3 +40,28 @@ def test_anything_else_is_refused_with_a_reason(
 ) -> None:
     with pytest.raises(InvalidSignature, match=reason):
         verify_signature(secret, timestamp, signature, BODY, NOW, 300)
+
+
+def test_a_person_gets_at_most_the_limit_in_ten_minutes() -> None:
+    from botbuilder.core import MemoryStorage
+
+    from bot.config import Settings
+    from bot.notifications import RATE_WINDOW_S, Notifications
+
+    now = [NOW]
+
+    class Nobody:
+        async def notify(self, person: str, text: str, card: object = None) -> bool:
+            return False
+
+    service = Notifications(
+        Settings(_env_file=None, notify_user_limit=2),
+        MemoryStorage(),
+        Nobody(),
+        lambda: None,
+        clock=lambda: now[0],
+    )
+    assert [service._within_rate("abel") for _ in range(3)] == [True, True, False]
+    assert service._within_rate("beth"), "another person has a limit of their own"
+    now[0] += RATE_WINDOW_S
+    assert service._within_rate("abel")
