@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -258,7 +259,10 @@ async def test_only_the_records_owner_is_notified(bed: Bed) -> None:
     assert bed.chat.connector.replies(since) == []
 
 
-async def test_a_429_from_teams_is_retried_after_its_retry_after(bed: Bed) -> None:
+async def test_a_429_from_teams_is_retried_after_its_retry_after(
+    bed: Bed, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.conversations")
     incident = await bed.incident_of("abel.tuter")
     bed.chat.connector.throttle = 2
     since = len(bed.chat.connector.activities)
@@ -272,6 +276,8 @@ async def test_a_429_from_teams_is_retried_after_its_retry_after(bed: Bed) -> No
         _is_notification(incident["number"], "resolved"), since=since
     )
     assert bed.chat.connector.throttled == 2
+    waits = [r for r in caplog.records if r.getMessage() == "notification.throttled"]
+    assert [getattr(r, "wait_s", None) for r in waits] == [0.0, 0.0]  # Retry-After: 0
     assert json.dumps(card_of(message))  # the card itself came through whole
 
 
