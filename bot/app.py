@@ -34,11 +34,17 @@ from bot.edge import MessagesEndpoint
 from bot.entitlement import ACCESS_REQUESTS, add_entitlement
 from bot.handler import SnowdeskBot
 from bot.identity import resolve_employee
-from bot.notifications import WebhookEvent, add_notifications, own_webhook, webhook_secret
+from bot.notifications import (
+    NOTIFICATIONS,
+    WebhookEvent,
+    add_notifications,
+    own_webhook,
+    webhook_secret,
+)
 from bot.servicenow_setup import ServiceNowConnection, connect
 from bot.storage import ClaimStore, claims_for, close_storage, create_storage, describe_storage
 from dialogs.attachments import AttachmentFetcher, FilePolicy, host_patterns
-from dialogs.base import RecordMutes, TopicDeps
+from dialogs.base import TopicDeps
 from dialogs.generative import GenerativeRecognizer
 from dialogs.main import MainDialog
 from dialogs.recognizer import Recognizer
@@ -82,8 +88,6 @@ def create_app(
     adapter = CloudAdapter(auth)
     adapter.on_turn_error = _turn_error_handler(private_state)
     secret = webhook_secret(settings)
-    # Filled below; topics keep a record's "Stop updates" there.
-    mutes: list[RecordMutes] = []
 
     def build_bot(connection: ServiceNowConnection) -> SnowdeskBot:
         """Everything a turn needs, built once ServiceNow is connected: no late binding."""
@@ -91,7 +95,7 @@ def create_app(
         deps = TopicDeps(
             orchestrator=connection.orchestrator,
             current_employee=resolver,
-            mutes=mutes[0] if mutes else None,
+            mutes=app[NOTIFICATIONS],  # where topics keep a record's "Stop updates"
         )
         main_dialog = MainDialog(build_topics(deps), generative or recognizer)
         return SnowdeskBot(
@@ -140,7 +144,6 @@ def create_app(
         lambda: connected.orchestrator if (connected := app.get(SERVICENOW)) else None,
         secret,
     )
-    mutes.append(notifications)
     notifications.listeners.append(functools.partial(_access_ticket_changed, app))
     return app
 
