@@ -31,9 +31,16 @@ from bot.config import BotFrameworkConfig, Settings
 from bot.conversations import add_conversations
 from bot.deadline import BackgroundTurns
 from bot.edge import MessagesEndpoint
-from bot.entitlement import add_entitlement
+from bot.entitlement import ACCESS_REQUESTS, add_entitlement
 from bot.handler import SnowdeskBot
 from bot.identity import resolve_employee
+from bot.notifications import (
+    NOTIFICATIONS,
+    WebhookEvent,
+    add_notifications,
+    own_webhook,
+    webhook_secret,
+)
 from bot.servicenow_setup import ServiceNowConnection, connect
 from bot.storage import ClaimStore, claims_for, close_storage, create_storage, describe_storage
 from dialogs.attachments import AttachmentFetcher, FilePolicy, host_patterns
@@ -80,11 +87,16 @@ def create_app(
     )
     adapter = CloudAdapter(auth)
     adapter.on_turn_error = _turn_error_handler(private_state)
+    secret = webhook_secret(settings)
 
     def build_bot(connection: ServiceNowConnection) -> SnowdeskBot:
         """Everything a turn needs, built once ServiceNow is connected: no late binding."""
         resolver = _employee_resolver(settings, user_state, connection.orchestrator)
-        deps = TopicDeps(orchestrator=connection.orchestrator, current_employee=resolver)
+        deps = TopicDeps(
+            orchestrator=connection.orchestrator,
+            current_employee=resolver,
+            mutes=app[NOTIFICATIONS],  # where topics keep a record's "Stop updates"
+        )
         main_dialog = MainDialog(
             build_topics(deps), generative or recognizer, settings.form_idle_minutes * 60
         )
@@ -103,7 +115,10 @@ def create_app(
     app[BACKGROUND] = BackgroundTurns()
     app[CLAIMS] = claims_for(storage)
     # The metadata cache (choice labels, HR services) lives in the bot's storage by default.
-    connector = connect_servicenow or functools.partial(connect, storage=storage)
+    # The embedded emulator sends its record-changed events to this bot's own webhook.
+    connector = connect_servicenow or functools.partial(
+        connect, storage=storage, webhook=own_webhook(settings, secret)
+    )
     files = AttachmentFetcher(
         FilePolicy(host_patterns(settings.attachment_hosts), anonymous=settings.anonymous)
     )
@@ -122,7 +137,27 @@ def create_app(
     app.router.add_get("/terms", _legal_page(TERMS))
     notifier = add_conversations(app, adapter, storage, settings)
     add_entitlement(app, settings, storage, notifier, lambda: app[SERVICENOW].orchestrator)
+    notifications = add_notifications(
+        app,
+        settings,
+        storage,
+        app[CLAIMS],
+        notifier,
+        lambda: connected.orchestrator if (connected := app.get(SERVICENOW)) else None,
+        secret,
+    )
+    notifications.listeners.append(functools.partial(_access_ticket_changed, app))
     return app
+
+
+async def _access_ticket_changed(app: web.Application, event: WebhookEvent) -> None:
+    """A webhook event about an access ticket completes its Entra request at once (the
+    entitlement poller would, a cycle later)."""
+    access, connection = app.get(ACCESS_REQUESTS), app.get(SERVICENOW)
+    if access is None or connection is None:
+        return
+    if event.table == connection.templates.get("Access.GetRequests").table:
+        await access.on_record_changed(event.sys_id)
 
 
 def _generative(settings: Settings, local: Recognizer) -> GenerativeRecognizer | None:

@@ -183,6 +183,24 @@ class Settings(BaseSettings):
         validation_alias=_alias("ENTITLEMENT_DECLINED_STATES", "entitlement_declined_states"),
     )
 
+    # Notifications (docs/NOTIFICATIONS.md): the webhook's shared secret (empty = the webhook
+    # refuses everything, except with the embedded emulator, which gets a secret made at start).
+    webhook_secret: str = Field(
+        "", validation_alias=_alias("SNOWDESK_WEBHOOK_SECRET", "webhook_secret")
+    )
+    webhook_window_seconds: float = Field(
+        300, gt=0, validation_alias=_alias("SNOWDESK_WEBHOOK_WINDOW", "webhook_window_seconds")
+    )
+    notify_poll_seconds: float = Field(
+        30, ge=0, validation_alias=_alias("SNOWDESK_NOTIFY_POLL_SECONDS", "notify_poll_seconds")
+    )
+    notify_poll_batch: int = Field(
+        50, ge=1, le=500, validation_alias=_alias("SNOWDESK_NOTIFY_POLL_BATCH", "notify_poll_batch")
+    )
+    notify_user_limit: int = Field(
+        10, ge=1, validation_alias=_alias("SNOWDESK_NOTIFY_USER_LIMIT", "notify_user_limit")
+    )
+
     @field_validator("servicenow_auth", mode="before")
     @classmethod
     def _lower_auth(cls, value: object) -> object:

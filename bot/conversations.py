@@ -6,11 +6,13 @@ rest of Snowdesk may know the person by: the Entra object id, the channel's user
 known, the email (the Teams profile's, or the demo user's in the Emulator). A `Notifier` then
 sends a proactive message to that chat through the adapter, or logs that it could not.
 
-Small on purpose: the notifications work reuses `ConversationStore` and `Notifier` as they are.
+The notifications (bot/notifications.py) and ticketed access both send through `ProactiveNotifier`,
+which queues sends per conversation and backs off when Teams answers 429.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
@@ -119,13 +121,33 @@ class ConversationMiddleware(Middleware):
         return self._emails[sender_id]
 
 
-class ProactiveNotifier:
-    """Sends a proactive message through the adapter to a person's stored personal chat."""
+# Teams answers 429 when a bot sends too fast (per conversation, per tenant): wait as its
+# Retry-After says (else back off exponentially), at most this many tries, at most this long.
+SEND_ATTEMPTS = 5
+FIRST_BACKOFF_S = 1.0
+MAX_BACKOFF_S = 30.0
 
-    def __init__(self, adapter: Any, store: ConversationStore, app_id: str) -> None:
+
+class ProactiveNotifier:
+    """Sends a proactive message through the adapter to a person's stored personal chat.
+
+    Sends to one conversation are queued (one at a time, first come first served), and a 429
+    from the channel is retried after its Retry-After, so a burst of notifications to one
+    person never hammers Teams; other people's chats are not held up.
+    """
+
+    def __init__(
+        self,
+        adapter: Any,
+        store: ConversationStore,
+        app_id: str,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self._adapter = adapter
         self._store = store
         self._app_id = app_id
+        self._sleep = sleep
+        self._queues: dict[str, asyncio.Lock] = {}
 
     async def notify(self, person: str, text: str, card: dict[str, Any] | None = None) -> bool:
         """Deliver `text` (and `card`) to the person; False (and a log line) when impossible."""
@@ -137,18 +159,70 @@ class ProactiveNotifier:
         if card is not None:
             activity.attachments = [Attachment(content_type=ADAPTIVE_CARD, content=card)]
 
-        async def send(context: TurnContext) -> None:
-            await context.send_activity(activity)
+        conversation_id = reference.conversation.id if reference.conversation else ""
+        async with self._queue(conversation_id):
+            return await self._send_with_backoff(reference, activity)
 
-        try:
-            await self._adapter.continue_conversation(reference, send, self._app_id)
-        except Exception as error:  # the channel refused or is away: the caller goes on
-            log.warning(
-                "notification.undeliverable",
-                extra={"reason": "channel refused", "error_type": type(error).__name__},
-            )
-            return False
-        return True
+    async def _send_once(self, reference: ConversationReference, activity: Activity) -> None:
+        """One try; the channel's refusal is raised here. (Raised inside the turn, it would
+        reach the adapter's turn-error handler, which tells the user "something went wrong"
+        and swallows it.)"""
+        refused: list[Exception] = []
+
+        async def send(context: TurnContext) -> None:
+            try:
+                await context.send_activity(activity)
+            except Exception as error:
+                refused.append(error)
+
+        await self._adapter.continue_conversation(reference, send, self._app_id)
+        if refused:
+            raise refused[0]
+
+    async def _send_with_backoff(
+        self, reference: ConversationReference, activity: Activity
+    ) -> bool:
+        delay = FIRST_BACKOFF_S
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                await self._send_once(reference, activity)
+                return True
+            except Exception as error:  # the channel refused or is away: the caller goes on
+                status, retry_after = _throttled(error)
+                if status == 429 and attempt < SEND_ATTEMPTS:
+                    wait = min(retry_after if retry_after is not None else delay, MAX_BACKOFF_S)
+                    log.info("notification.throttled", extra={"attempt": attempt, "wait_s": wait})
+                    await self._sleep(wait)
+                    delay *= 2
+                    continue
+                log.warning(
+                    "notification.undeliverable",
+                    extra={
+                        "reason": "channel refused",
+                        "status": status,
+                        "error_type": type(error).__name__,
+                    },
+                )
+                return False
+        return False
+
+    def _queue(self, conversation_id: str) -> asyncio.Lock:
+        if len(self._queues) > 10_000:  # idle chats need no queue
+            self._queues = {k: v for k, v in self._queues.items() if v.locked()}
+        return self._queues.setdefault(conversation_id, asyncio.Lock())
+
+
+def _throttled(error: Exception) -> tuple[int | None, float | None]:
+    """The HTTP status of a connector error, and its Retry-After in seconds (if any)."""
+    response = getattr(error, "response", None)
+    status = getattr(response, "status_code", None) or getattr(response, "status", None)
+    headers = getattr(response, "headers", None) or {}
+    raw = headers.get("Retry-After") if hasattr(headers, "get") else None
+    try:
+        retry_after = max(float(raw), 0.0) if raw is not None else None
+    except ValueError:
+        retry_after = None  # an HTTP date: fall back to exponential back-off
+    return (status if isinstance(status, int) else None), retry_after
 
 
 NOTIFIER = web.AppKey("notifier", ProactiveNotifier)

@@ -28,6 +28,7 @@ from servicenow.auth import (
     OAuth2Auth,
 )
 from servicenow.client import DEFAULT_POLICY, RetryPolicy, ServiceNowClient, build_http_client
+from servicenow.emulator.webhook import WebhookTarget
 from servicenow.errors import ConfigurationError
 from servicenow.instance import instance_label, normalise_instance
 
@@ -50,6 +51,8 @@ class ServiceNowConnection:
     # Printed once at start-up for testers (never logged): how to sign in to the embedded emulator.
     sign_in_hint: str = ""
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack, repr=False)
+    # The embedded emulator, when Snowdesk started one (its webhook can be re-aimed).
+    emulator: RunningEmulator | None = None
 
     async def aclose(self) -> None:
         """Close the HTTP pool, then stop the embedded emulator if one was started."""
@@ -73,16 +76,20 @@ async def connect(
     storage: Storage | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     policy: RetryPolicy = DEFAULT_POLICY,
+    webhook: WebhookTarget | None = None,
 ) -> ServiceNowConnection:
-    """Connect as settings say; a broken template or setting raises `ConfigurationError`."""
+    """Connect as settings say; a broken template or setting raises `ConfigurationError`.
+    An embedded emulator sends its record-changed events to `webhook` (the bot's own)."""
     templates = load_templates(settings.templates_dir)
     cache = MetadataCache(storage or MemoryStorage(), settings.metadata_ttl_seconds)
     stack = AsyncExitStack()
     http = build_http_client(policy, transport, settings.servicenow_ca_bundle)
     try:
         hint = ""
+        emulator = None
         if settings.uses_embedded_servicenow:
-            base_url, auth, hint = await _embedded(settings, stack)
+            emulator, auth, hint = await _embedded(settings, stack, webhook)
+            base_url = str(emulator.base_url).rstrip("/")
             label = f"embedded emulator at {base_url}"
         else:
             base_url = normalise_instance(settings.servicenow_instance)
@@ -94,7 +101,9 @@ async def connect(
         raise
     client = ServiceNowClient(base_url, auth, http=http, policy=policy)
     orchestrator = Orchestrator(client, templates, cache, _acting_user_name(settings))
-    return ServiceNowConnection(orchestrator, client, label, templates, hint, stack)
+    return ServiceNowConnection(
+        orchestrator, client, label, templates, hint, stack, emulator=emulator
+    )
 
 
 def _acting_user_name(settings: Settings) -> str:
@@ -109,26 +118,33 @@ def _acting_user_name(settings: Settings) -> str:
     return ""
 
 
-async def _embedded(settings: Settings, stack: AsyncExitStack) -> tuple[str, AuthProvider, str]:
+async def _embedded(
+    settings: Settings, stack: AsyncExitStack, webhook: WebhookTarget | None
+) -> tuple[RunningEmulator, AuthProvider, str]:
     password = settings.emulator_admin_password or secrets.token_urlsafe(18)
     db_path = settings.embedded_servicenow_db
     if db_path != ":memory:":
         Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-    emulator = await stack.enter_async_context(await _start_on_stable_port(db_path, password))
+    started = await _start_on_stable_port(db_path, password, webhook)
+    emulator = await stack.enter_async_context(started)
     base_url = str(emulator.base_url).rstrip("/")
     employees = ", ".join(
         f"{name} / {secret}"
         for name, secret in emulator.demo_credentials.items()
         if name in ("abel.tuter", "beth.anglin")
     )
+    agent = emulator.demo_credentials.get("itil.agent", "")
     hint = (
         f"Sign in to its pages at {base_url}/incident_list.do as admin / {password}"
-        f" (employees: {employees}); records are kept in {db_path}"
+        f" (employees: {employees}; an agent whose comments notify the employee:"
+        f" itil.agent / {agent}); records are kept in {db_path}"
     )
-    return base_url, BasicAuth("admin", password), hint
+    return emulator, BasicAuth("admin", password), hint
 
 
-async def _start_on_stable_port(db_path: str, password: str) -> RunningEmulator:
+async def _start_on_stable_port(
+    db_path: str, password: str, webhook: WebhookTarget | None
+) -> RunningEmulator:
     """Kept records keep their port, so "Open in ServiceNow" links survive a restart; a port
     that is taken (or a throw-away database) gets a free one."""
     from servicenow.emulator import start_emulator
@@ -136,11 +152,17 @@ async def _start_on_stable_port(db_path: str, password: str) -> RunningEmulator:
     if db_path != ":memory:":
         try:
             return await start_emulator(
-                port=EMBEDDED_PORT, db_path=db_path, seed="demo", admin_password=password
+                port=EMBEDDED_PORT,
+                db_path=db_path,
+                seed="demo",
+                admin_password=password,
+                webhook=webhook,
             )
         except OSError:
             pass
-    return await start_emulator(port=0, db_path=db_path, seed="demo", admin_password=password)
+    return await start_emulator(
+        port=0, db_path=db_path, seed="demo", admin_password=password, webhook=webhook
+    )
 
 
 def build_auth(settings: Settings, http: httpx.AsyncClient, base_url: str) -> AuthProvider:

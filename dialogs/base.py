@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import ComponentDialog, DialogContext, DialogTurnResult
@@ -38,12 +38,21 @@ SUBMITTING = frozenset({"Action.Submit", "Action.Execute"})
 EmployeeResolver = Callable[[TurnContext], Awaitable[Employee]]
 
 
+class RecordMutes(Protocol):
+    """Where "Stop updates" on a notification card is kept (bot/notifications.py)."""
+
+    async def mute(self, sys_id: str) -> None:
+        """No more notifications about this record."""
+        ...
+
+
 @dataclass(frozen=True)
 class TopicDeps:
     """What topics need from the composition root (bot/app.py), built once ServiceNow is up."""
 
     orchestrator: Orchestrator
     current_employee: EmployeeResolver
+    mutes: RecordMutes | None = None
 
 
 @dataclass(frozen=True)

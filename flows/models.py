@@ -130,6 +130,7 @@ class RecordUpdates(BaseModel):
     """What changed last on a case or ticket, and its latest customer-visible comments."""
 
     number: str
+    sys_id: str = ""
     state: str = ""
     updated_at: datetime | None = None
     updated_by: str = ""

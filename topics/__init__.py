@@ -109,6 +109,8 @@ IT_TICKET_UPDATES = Topic(
     desk="it",
     counterpart="hr.case_updates",
     menu="Hear what changed on a ticket.",
+    # "mute": Stop updates on a notification card (no more proactive cards for that ticket).
+    actions=("mute",),
 )
 HR_CREATE_CASE = Topic(
     "hr.create_case",
@@ -140,6 +142,7 @@ HR_CASE_UPDATES = Topic(
     desk="hr",
     counterpart="it.ticket_updates",
     menu="Hear what changed on an HR case.",
+    actions=("mute",),
 )
 HR_LIST_CASES = Topic(
     "hr.list_cases",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from botbuilder.dialogs import DialogContext
 
 from cards.hr import case_updates_text
+from cards.notifications import muted_text
 from dialogs.base import TopicOptions, send_plain, user_zone
 from dialogs.comments import asks_to_comment
 from dialogs.hr._common import CommentingHRTopic
@@ -25,5 +26,11 @@ class CaseUpdates(CommentingHRTopic):
         if not options.verb and asks_to_comment(options.text):
             return await self.ask_for_comment(dc, options)
         updates = await self.read(dc, hr.get_case_updates, options)
+        mutes = self.deps.mutes
+        if options.verb == self.topic.action("mute") and mutes is not None:
+            # Read first: only the record's owner finds it, so only they can mute it.
+            await mutes.mute(updates.sys_id)
+            await dc.context.send_activity(muted_text(updates.number))
+            return True
         await send_plain(dc.context, case_updates_text(updates, tz=user_zone(dc.context)))
         return True

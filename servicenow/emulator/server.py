@@ -35,6 +35,7 @@ from servicenow.emulator.responses import (
 from servicenow.emulator.seed import DEMO_PASSWORD, seed_database
 from servicenow.emulator.state import STATE, EmulatorState
 from servicenow.emulator.tableapi import ACTOR
+from servicenow.emulator.webhook import WebhookSender, WebhookTarget
 
 log = logging.getLogger(__name__)
 OAUTH_CLIENT_ID = "snowdesk-bot"
@@ -267,10 +268,16 @@ class RunningEmulator:
             "client_secret": OAUTH_CLIENT_SECRET,
         }
 
+    def send_changes_to(self, url: str, secret: str) -> None:
+        """Fire a signed record-changed event at `url` whenever an incident or HR case is
+        updated (an empty url stops them): the stand-in for docs/NOTIFICATIONS.md's rule."""
+        self.state.webhook.target = WebhookTarget(url, secret) if url else None
+
     async def stop(self) -> None:
         """Release hanging requests, stop serving, close the database."""
         self.state.faults.released.set()
         await self._runner.cleanup()
+        await self.state.webhook.close()
         await self.state.db.close()
 
     async def __aenter__(self) -> RunningEmulator:
@@ -296,9 +303,10 @@ async def start_emulator(
     token_lifetime_seconds: int = 1800,
     clock: Callable[[], float] = time.time,
     ssl_context: ssl.SSLContext | None = None,
+    webhook: WebhookTarget | None = None,
 ) -> RunningEmulator:
     """Open (and seed) the database and serve the emulator; port 0 picks a free port, an
-    `ssl_context` serves https."""
+    `ssl_context` serves https, a `webhook` gets a signed event for each record update."""
     password = admin_password or secrets.token_urlsafe(12)
     db = Database(db_path)
     await db.open()
@@ -309,6 +317,8 @@ async def start_emulator(
         injector.update(faults.model_dump() if isinstance(faults, FaultSettings) else faults)
     tokens = TokenStore(OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, token_lifetime_seconds, clock)
     state = EmulatorState(db=db, tokens=tokens, faults=injector, clock=clock)
+    state.webhook = WebhookSender(clock)
+    state.webhook.target = webhook
     runner = web.AppRunner(
         create_emulator_app(state),
         access_log=None,

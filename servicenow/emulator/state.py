@@ -15,6 +15,7 @@ from servicenow.emulator.auth import TokenStore
 from servicenow.emulator.db import Database
 from servicenow.emulator.faults import FaultInjector
 from servicenow.emulator.records import utc_text
+from servicenow.emulator.webhook import WebhookSender
 
 REQUEST_LOG_SIZE = 2000
 
@@ -31,6 +32,8 @@ class EmulatorState:
     # Browser sign-ins for record pages: session cookie value -> (user sys_id, expiry).
     sessions: dict[str, tuple[str, float]] = field(default_factory=dict)
     requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
+    # Record-changed events for the bot (set its `target` to turn them on).
+    webhook: WebhookSender = field(default_factory=lambda: WebhookSender(time.time))
 
     def now_text(self) -> str:
         """Now, as ServiceNow writes UTC datetimes."""

@@ -28,6 +28,7 @@ from servicenow.emulator.responses import (
 )
 from servicenow.emulator.schema import TABLES, FieldType, TableDef
 from servicenow.emulator.state import STATE
+from servicenow.emulator.webhook import WebhookSender
 
 DEFAULT_LIMIT = 10000
 API_PREFIXES = ("/api/now", "/api/now/v1", "/api/now/v2")
@@ -266,6 +267,8 @@ async def update_record(request: web.Request, table: TableDef, sys_id: str) -> w
     state = request.app[STATE]
     display_input = flag(request, "sysparm_input_display_value")
 
+    changes: list[tuple[dict[str, str], dict[str, str], dict[str, str]]] = []
+
     def work(conn: sqlite3.Connection) -> web.Response | dict[str, Any]:
         row = records.get_row(conn, table, sys_id)
         if row is None or not can_read(conn, actor, table, row):
@@ -274,13 +277,31 @@ async def update_record(request: web.Request, table: TableDef, sys_id: str) -> w
             return acl_denied("Update")
         given = from_display(conn, table, values) if display_input else values
         new = records.update(conn, table, row, given, actor, state.now_text())
+        changes.append((row, new, given))
         return view.renderer(conn, actor).render(table, new, view.fields)
 
     try:
         outcome = await state.db.call(work)
     except records.RecordError as refused:
         return sn_error(refused.status, refused.message, refused.detail)
+    for old, new, given in changes:  # on the event loop, after the commit
+        _announce(state.webhook, table, old, new, given, actor)
     return outcome if isinstance(outcome, web.Response) else _written(request, 200, outcome)
+
+
+def _announce(
+    webhook: WebhookSender,
+    table: TableDef,
+    old: dict[str, str],
+    new: dict[str, str],
+    given: dict[str, str],
+    actor: Actor,
+) -> None:
+    """Tell the webhook target (if any) which fields an update changed, journals included."""
+    changed = [k for k, v in new.items() if old.get(k) != v and not k.startswith("sys_")]
+    changed += [name for name in ("comments", "work_notes") if given.get(name)]
+    if changed:
+        webhook.record_changed(table.storage, new, changed, actor.user_name)
 
 
 async def delete_record(request: web.Request, table: TableDef, sys_id: str) -> web.StreamResponse:

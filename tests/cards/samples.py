@@ -12,7 +12,7 @@ from typing import Any
 
 from microsoft_teams.cards import AdaptiveCard
 
-from cards import common, hr, it
+from cards import common, hr, it, notifications
 from flows.models import (
     AttachmentInfo,
     CasePage,
@@ -23,6 +23,7 @@ from flows.models import (
     Ticket,
     TicketPage,
 )
+from flows.notifications import ChangedRecord, Notice
 from topics import BY_ID, HR_CREATE_CASE, IT_CREATE_TICKET, IT_LIST_TICKETS, IT_TICKET_DETAILS
 
 WHEN = datetime(2025, 3, 12, 13, 5, tzinfo=UTC)
@@ -84,6 +85,30 @@ def case_page(items: int, total: int, offset: int = 0, filter: Any = "open") -> 
 def _ticket_page(offset: int) -> TicketPage:
     items = [ticket("INC0010023"), ticket("INC0010024", short_description="VPN drops")]
     return TicketPage(items=items, offset=offset, total=12, as_of=WHEN)
+
+
+def changed(desk: Any = "it", **changes: Any) -> ChangedRecord:
+    """A record an agent just changed, owned by Abel; `changes` override fields."""
+    number = "INC0010023" if desk == "it" else "HRC0001234"
+    values: dict[str, Any] = {
+        "sys_id": "0" * 32,
+        "number": number,
+        "title": "Laptop won't boot" if desk == "it" else "Payslip shows the wrong tax class",
+        "state": "In Progress",
+        "state_value": "2" if desk == "it" else "20",
+        "owner_sys_id": "a" * 32,
+        "owner_email": "abel.tuter@example.com",
+        "owner_user_name": "abel.tuter",
+        "owner_name": "Abel Tuter",
+        "updated_at": WHEN,
+        "updated_by": "itil.agent",
+        "desk": desk,
+        "url": f"https://example.service-now.com/incident.do?sys_id={'0' * 32}",
+    }
+    return ChangedRecord.model_validate(values | changes)
+
+
+AGENT_COMMENT = Comment(author="Beth Agent", created_at=WHEN, text="Could you [restart](x) it?")
 
 
 def _comment_on_case() -> HRCase:
@@ -162,6 +187,15 @@ SAMPLE_CARDS: dict[str, Callable[[], AdaptiveCard]] = {
     "hr.case_list_empty": lambda: hr.case_list_card(case_page(0, 0, filter="closed"), tz=None),
     "hr.nothing_yet": lambda: common.message_card(
         "You have no HR cases yet.", [common.submit(HR_CREATE_CASE.title, HR_CREATE_CASE.verb)]
+    ),
+    "notification.comment": lambda: notifications.record_changed_card(
+        Notice("comment", changed(), AGENT_COMMENT)
+    ),
+    "notification.question": lambda: notifications.record_changed_card(
+        Notice("question", changed(state="On Hold", state_value="3"), AGENT_COMMENT)
+    ),
+    "notification.hr_resolved": lambda: notifications.record_changed_card(
+        Notice("resolved", changed("hr", state="Closed Complete", state_value="3"))
     ),
     "it.empty_list": lambda: common.message_card(
         it.empty_list_text("open"),

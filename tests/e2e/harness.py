@@ -62,10 +62,19 @@ class FakeConnector:
     # Files "uploaded" through this channel, served as the Emulator serves them.
     files: dict[str, bytes] = field(default_factory=dict)
     downloads: list[str] = field(default_factory=list)
+    # The next this-many activities are refused with 429 (Retry-After: 0), as Teams throttles.
+    throttle: int = 0
+    throttled: int = 0
     _ids: itertools.count[int] = field(default_factory=itertools.count)
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     async def _receive(self, request: web.Request) -> web.Response:
+        if self.throttle > 0:
+            self.throttle -= 1
+            self.throttled += 1
+            return web.json_response(
+                {"error": {"code": "TooManyRequests"}}, status=429, headers={"Retry-After": "0"}
+            )
         activity = await request.json()
         activity["_conversation"] = request.match_info["conversation_id"]
         self.activities.append(activity)

@@ -24,6 +24,8 @@ from bot.app import SERVICENOW, create_app
 from bot.config import Settings
 from bot.entitlement import ACCESS_REQUESTS, ENTITLEMENT, GRAPH_CLIENT, PATH
 from bot.graph import RetryPolicy
+from bot.notifications import PATH as NOTIFICATIONS_PATH
+from bot.notifications import WEBHOOK
 from servicenow.emulator.seed import DEMO_PASSWORD
 from tests.e2e.harness import Conversation, default_recognizer, fake_connector
 from tests.fakes.microsoft import AUDIENCE, FakeMicrosoft, _rsa_key, fake_microsoft
@@ -230,6 +232,26 @@ async def test_callout_ticket_close_resume_granted(microsoft: FakeMicrosoft) -> 
         # A record-changed event for the same ticket later does nothing either.
         assert not await bed.access.on_record_changed(ticket["sys_id"])
         assert len(microsoft.resumes) == 1
+
+
+async def test_the_notifications_webhook_resumes_a_closed_access_ticket_at_once(
+    microsoft: FakeMicrosoft,
+) -> None:
+    """The embedded emulator fires the notifications webhook when the agent resolves the
+    ticket: the request is granted with no poll cycle, and a later cycle does nothing."""
+    async with access_bed(microsoft, notify_poll_seconds=0) as bed:
+        await bed.chat.join()
+        _, ticket = await open_ticket(bed)
+        emulator = bed.app[SERVICENOW].emulator
+        assert emulator is not None
+        emulator.send_changes_to(bed.url + NOTIFICATIONS_PATH, bed.app[WEBHOOK].secret)
+        since = len(bed.chat.connector.activities)
+        await bed.agent_sets_state(ticket["sys_id"], "6")
+        await bed.chat.connector.message_where(
+            lambda a: a.get("text") == "Your access to Sales Analytics is granted.", since=since
+        )
+        assert len(microsoft.resumes) == 1
+        assert (await bed.access.poll_once()).closed == []
 
 
 def _none_token() -> str:

@@ -34,7 +34,11 @@ SCENARIOS = {
     "Access.GetRequest",
     "Access.GetRequests",
     "Access.AddWorkNote",
+    "ITSM.GetChangedTickets",
+    "HRSD.GetChangedCases",
 }
+# Read for the notifications (webhook and poller), never for a user's turn.
+NOTIFICATION_SCENARIOS = {"ITSM.GetChangedTickets", "HRSD.GetChangedCases"}
 
 
 def test_every_scenario_has_a_builtin_template_without_pitfalls():
@@ -45,8 +49,8 @@ def test_every_scenario_has_a_builtin_template_without_pitfalls():
 
 def test_every_user_scoped_read_and_update_requires_the_users_sys_id():
     for template in load_templates():
-        if template.scenario.startswith("Access."):
-            continue  # not user-scoped: see the test below
+        if template.scenario.startswith("Access.") or template.scenario in NOTIFICATION_SCENARIOS:
+            continue  # not user-scoped: see the tests below
         if template.table in ("incident", "sn_hr_core_case") and template.operation != "CREATE":
             user_clauses = [c for c in template.filter_criteria if c.variable_name == "UserSysId"]
             assert user_clauses and all(c.required for c in user_clauses), template.scenario
@@ -63,6 +67,21 @@ def test_access_reads_and_updates_reach_only_access_tickets():
             continue
         fields = [c.field_name for c in template.filter_criteria if c.join == "AND"]
         assert "u_stage_instance_id" in fields, template.scenario
+
+
+def test_notification_reads_are_reads_that_name_each_records_owner():
+    """The notifications read changed records of every employee (by a watermark or a sys_id
+    from a signed event): such a template may only read, only records with an owner, and must
+    give the owner back, since the owner is the only one who is told."""
+    for template in load_templates():
+        if template.scenario not in NOTIFICATION_SCENARIOS:
+            continue
+        assert template.operation == "READ", template.scenario
+        owner = {"incident": "caller_id", "sn_hr_core_case": "opened_for"}[template.table]
+        clauses = {(c.field_name, c.operator) for c in template.filter_criteria}
+        assert (owner, "ISNOTEMPTY") in clauses, template.scenario
+        outputs = {o.output_name: o.field_name for o in template.output_field_mapping}
+        assert outputs["OwnerSysId"] == owner and outputs["OwnerEmail"] == f"{owner}.email"
 
 
 def test_ess_samples_load_unchanged_and_the_reference_pitfall_is_reported(caplog):
