@@ -13,14 +13,12 @@ from typing import Any
 import jwt
 from aiohttp import web
 from botbuilder.core import ConversationState, Storage, TurnContext, UserState
-from botbuilder.integration.aiohttp import (
-    CloudAdapter,
-    ConfigurationBotFrameworkAuthentication,
-)
+from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
 
 from bot import __version__
 from bot.config import BotFrameworkConfig, Settings
+from bot.connector import PooledBotFrameworkAuthentication
 from bot.handler import SnowdeskBot
 from bot.identity import resolve_employee
 from bot.servicenow_setup import ServiceNowConnection, connect
@@ -39,6 +37,7 @@ SETTINGS = web.AppKey("settings", Settings)
 SERVICENOW = web.AppKey("servicenow", ServiceNowConnection)
 STORAGE = web.AppKey("storage", Storage)
 BOT = web.AppKey("bot", SnowdeskBot)
+AUTHENTICATION = web.AppKey("authentication", PooledBotFrameworkAuthentication)
 Connector = Callable[[Settings], Awaitable[ServiceNowConnection]]
 
 
@@ -55,7 +54,9 @@ def create_app(
     conversation_state = ConversationState(storage)
     user_state = UserState(storage)
     recognizer = recognizer or Recognizer.load(settings.triggers_dir, settings.ticket_prefix_list)
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(BotFrameworkConfig(settings)))
+    # Connector clients are reused across turns and replies share one pooled session.
+    authentication = PooledBotFrameworkAuthentication(BotFrameworkConfig(settings))
+    adapter = CloudAdapter(authentication)
     adapter.on_turn_error = _turn_error_handler(conversation_state)
 
     def build_bot(connection: ServiceNowConnection) -> SnowdeskBot:
@@ -68,9 +69,11 @@ def create_app(
     app = web.Application(middlewares=[_plain_errors])
     app[SETTINGS] = settings
     app[STORAGE] = storage
+    app[AUTHENTICATION] = authentication
     # The metadata cache (choice labels, HR services) lives in the bot's storage by default.
     connector = connect_servicenow or functools.partial(connect, storage=storage)
     app.cleanup_ctx.append(_servicenow_context(connector, build_bot))
+    app.on_cleanup.append(_close_connectors)
     if owns_storage:
         app.on_cleanup.append(_close_storage)
     app.router.add_post("/api/messages", _messages_route(adapter))
@@ -78,6 +81,10 @@ def create_app(
     app.router.add_get("/privacy", _legal_page(PRIVACY))
     app.router.add_get("/terms", _legal_page(TERMS))
     return app
+
+
+async def _close_connectors(app: web.Application) -> None:
+    await app[AUTHENTICATION].aclose()
 
 
 async def _close_storage(app: web.Application) -> None:
