@@ -19,6 +19,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from bot import __version__
 from bot.config import BotFrameworkConfig, Settings
 from bot.connector import PooledBotFrameworkAuthentication
+from bot.deadline import TurnDeadline
 from bot.handler import SnowdeskBot
 from bot.identity import resolve_employee
 from bot.servicenow_setup import ServiceNowConnection, connect
@@ -57,6 +58,7 @@ def create_app(
     # Connector clients are reused across turns and replies share one pooled session.
     authentication = PooledBotFrameworkAuthentication(BotFrameworkConfig(settings))
     adapter = CloudAdapter(authentication)
+    adapter.use(TurnDeadline())
     adapter.on_turn_error = _turn_error_handler(conversation_state)
 
     def build_bot(connection: ServiceNowConnection) -> SnowdeskBot:
