@@ -1,14 +1,17 @@
 """The composition root: `create_app(settings)` builds the aiohttp app and everything the bot needs.
 
-Nothing is built at import time, so tests can build as many apps as they like.
+Nothing is built at import time, so tests can build as many apps as they like. The topics, card
+models and dialogs (half of the import time) are loaded and built off the event loop once
+ServiceNow is connected, so the bot listens sooner; a turn arriving before they are ready waits.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from aiohttp import web
@@ -20,24 +23,23 @@ from bot import __version__
 from bot.config import BotFrameworkConfig, Settings
 from bot.connector import PooledBotFrameworkAuthentication
 from bot.deadline import TurnDeadline
-from bot.handler import SnowdeskBot
 from bot.identity import resolve_employee
 from bot.servicenow_setup import ServiceNowConnection, connect
 from bot.storage import close_storage, create_storage, describe_storage
-from dialogs.base import TopicDeps
-from dialogs.main import MainDialog
 from dialogs.recognizer import Recognizer
-from dialogs.topics import build_topics
 from flows.errors import new_reference_id
 from flows.models import Employee
 from flows.orchestrator import Orchestrator
+
+if TYPE_CHECKING:
+    from bot.handler import SnowdeskBot
 
 log = logging.getLogger(__name__)
 
 SETTINGS = web.AppKey("settings", Settings)
 SERVICENOW = web.AppKey("servicenow", ServiceNowConnection)
 STORAGE = web.AppKey("storage", Storage)
-BOT = web.AppKey("bot", SnowdeskBot)
+BOT: web.AppKey[asyncio.Task[SnowdeskBot]] = web.AppKey("bot")
 AUTHENTICATION = web.AppKey("authentication", PooledBotFrameworkAuthentication)
 Connector = Callable[[Settings], Awaitable[ServiceNowConnection]]
 
@@ -63,6 +65,11 @@ def create_app(
 
     def build_bot(connection: ServiceNowConnection) -> SnowdeskBot:
         """Everything a turn needs, built once ServiceNow is connected: no late binding."""
+        from bot.handler import SnowdeskBot
+        from dialogs.base import TopicDeps
+        from dialogs.main import MainDialog
+        from dialogs.topics import build_topics
+
         resolver = _employee_resolver(settings, conversation_state, connection.orchestrator)
         deps = TopicDeps(orchestrator=connection.orchestrator, current_employee=resolver)
         main_dialog = MainDialog(build_topics(deps), recognizer)
@@ -136,11 +143,14 @@ def _servicenow_context(
     async def servicenow(app: web.Application) -> AsyncIterator[None]:
         connection = await connect_servicenow(app[SETTINGS])
         app[SERVICENOW] = connection
-        app[BOT] = build_bot(connection)
+        # Imports and construction are CPU work: a thread, so the app starts listening meanwhile.
+        app[BOT] = asyncio.ensure_future(asyncio.to_thread(build_bot, connection))
         log.info("servicenow.connected", extra={"backend": connection.backend_label})
         try:
             yield
         finally:
+            # A thread cannot be cancelled: let it finish (a failure has been raised to turns).
+            await asyncio.wait([app[BOT]])
             await connection.aclose()
 
     return servicenow
@@ -159,7 +169,7 @@ def _messages_route(
         if not isinstance(body, dict) or not body.get("type"):
             raise web.HTTPBadRequest(text="An activity needs a type.")
         try:
-            response = await adapter.process(request, request.app[BOT])
+            response = await adapter.process(request, await request.app[BOT])
         except (PermissionError, jwt.PyJWTError) as error:
             raise web.HTTPUnauthorized(
                 text="The request's credentials were not accepted."
