@@ -7,6 +7,7 @@ Everything listens on 127.0.0.1 and stops when the benchmark does.
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import os
 import socket
@@ -28,6 +29,7 @@ from aiohttp import web
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 ADMIN_PASSWORD = "bench-admin"
+ADMIN = {"Authorization": "Basic " + base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -255,14 +257,13 @@ class User:
 
 async def owned_ticket(servicenow_url: str) -> str:
     """The number of an open incident the demo employee (Abel Tuter) opened."""
-    auth = aiohttp.BasicAuth("admin", ADMIN_PASSWORD)
     params = {
         "sysparm_query": "caller_id.user_name=abel.tuter^active=true",
         "sysparm_fields": "number",
         "sysparm_limit": "1",
     }
     async with (
-        aiohttp.ClientSession(auth=auth) as http,
+        aiohttp.ClientSession(headers=ADMIN) as http,
         http.get(f"{servicenow_url}/api/now/table/incident", params=params) as answer,
     ):
         number: str = (await answer.json())["result"][0]["number"]
@@ -271,8 +272,7 @@ async def owned_ticket(servicenow_url: str) -> str:
 
 async def emulator_requests(servicenow_url: str, clear: bool = False) -> list[dict[str, Any]]:
     """The requests the emulator served (and, with `clear`, forget them)."""
-    auth = aiohttp.BasicAuth("admin", ADMIN_PASSWORD)
-    async with aiohttp.ClientSession(auth=auth) as http:
+    async with aiohttp.ClientSession(headers=ADMIN) as http:
         if clear:
             async with http.delete(f"{servicenow_url}/emulator/requests"):
                 return []
@@ -283,9 +283,8 @@ async def emulator_requests(servicenow_url: str, clear: bool = False) -> list[di
 
 async def set_faults(servicenow_url: str, **changes: Any) -> None:
     """Change the emulator's injected faults."""
-    auth = aiohttp.BasicAuth("admin", ADMIN_PASSWORD)
     async with (
-        aiohttp.ClientSession(auth=auth) as http,
+        aiohttp.ClientSession(headers=ADMIN) as http,
         http.post(f"{servicenow_url}/emulator/faults", json=changes) as answer,
     ):
         answer.raise_for_status()
@@ -351,3 +350,19 @@ def run(main: Any) -> None:
     """Run a benchmark's coroutine with the repository importable."""
     sys.path.insert(0, str(REPO))
     asyncio.run(main)
+
+
+def redis() -> Any:
+    """A throw-away redis-server on a free port (no persistence)."""
+    port = free_port()
+    argv = ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"]
+    return process(argv, port, {})
+
+
+def balancer(backends: Sequence[str]) -> Any:
+    """`bench/balancer.py` in front of `backends`, round robin."""
+    port = free_port()
+    argv = [sys.executable, str(REPO / "bench" / "balancer.py"), "--port", str(port)]
+    for backend in backends:
+        argv += ["--backend", backend]
+    return process(argv, port, {})
