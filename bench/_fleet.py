@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import itertools
 import os
 import socket
 import statistics
@@ -27,6 +26,9 @@ import aiohttp
 from aiohttp import web
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the benchmarks reuse the e2e tests' fake connector
+from tests.e2e.harness import FakeConnector  # noqa: E402
+
 BIN = Path(sys.executable).parent
 ADMIN_PASSWORD = "bench-admin"
 ADMIN = {"Authorization": "Basic " + base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()}
@@ -140,14 +142,13 @@ def echo_bot(pooled: bool = False) -> Any:
 
 
 @dataclass
-class Connector:
-    """A fake channel connector: counts replies per activity and keeps only the last texts."""
+class Connector(FakeConnector):
+    """The e2e tests' fake channel connector, but keeping only counts and the last message per
+    conversation, so that a long run does not grow the benchmark's own memory."""
 
-    url: str = ""
     replies: Counter[str] = field(default_factory=Counter)
     sorry: list[str] = field(default_factory=list)
     last: dict[str, dict[str, Any]] = field(default_factory=dict)  # conversation → last message
-    _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     async def _receive(self, request: web.Request) -> web.Response:
         activity = await request.json()
@@ -158,15 +159,6 @@ class Connector:
             if text.startswith("Sorry"):
                 self.sorry.append(text)
         return web.json_response({"id": f"r{next(self._ids)}"})
-
-    def app(self) -> web.Application:
-        """The connector's routes, as the Bot Connector service has them."""
-        app = web.Application()
-        path = "/v3/conversations/{conversation_id}/activities"
-        app.router.add_post(path, self._receive)
-        app.router.add_post(path + "/{reply_to_id}", self._receive)
-        app.router.add_put(path + "/{reply_to_id}", self._receive)
-        return app
 
 
 @asynccontextmanager
@@ -347,8 +339,7 @@ class RssSampler:
 
 
 def run(main: Any) -> None:
-    """Run a benchmark's coroutine with the repository importable."""
-    sys.path.insert(0, str(REPO))
+    """Run a benchmark's coroutine."""
     asyncio.run(main)
 
 
