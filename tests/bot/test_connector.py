@@ -23,7 +23,9 @@ def reply(*attachments: Attachment) -> Activity:
 
 def test_a_card_reply_serializes_exactly_as_msrest_does() -> None:
     card = Attachment(content_type="application/vnd.microsoft.card.adaptive", content=CARD)
-    hero = Attachment(content_type="application/vnd.microsoft.card.hero", content=HeroCard(title="t"))
+    hero = Attachment(
+        content_type="application/vnd.microsoft.card.hero", content=HeroCard(title="t")
+    )
     activity = reply(card, hero)
     expected = Serializer(CLASSES).body(activity, "Activity")
     assert _CardSerializer(CLASSES).body(activity, "Activity") == expected
