@@ -52,7 +52,7 @@ TABLE_PATH = "/api/now/table"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # A 500 on a write may have committed: worth the correlation lookup before re-sending.
 WRITE_RETRY_STATUSES = RETRY_STATUSES | {500}
-# Connections beyond the request slots, for token requests made while a slot is held.
+# Connections beyond the request slots, for token requests (OAuth), made outside the slots.
 AUTH_CONNECTIONS = 4
 
 
