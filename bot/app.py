@@ -19,17 +19,15 @@ from botbuilder.core import (
     TurnContext,
     UserState,
 )
-from botbuilder.integration.aiohttp import (
-    CloudAdapter,
-    ConfigurationBotFrameworkAuthentication,
-)
+from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
 
 from bot import __version__
 from bot.auth import FailClosedAuthentication
 from bot.config import BotFrameworkConfig, Settings
+from bot.connector import PooledBotFrameworkAuthentication
 from bot.conversations import add_conversations
-from bot.deadline import BackgroundTurns
+from bot.deadline import BackgroundTurns, TurnDeadline
 from bot.edge import MessagesEndpoint
 from bot.entitlement import ACCESS_REQUESTS, add_entitlement
 from bot.handler import SnowdeskBot
@@ -60,6 +58,7 @@ SERVICENOW = web.AppKey("servicenow", ServiceNowConnection)
 STORAGE = web.AppKey("storage", Storage)
 BOT = web.AppKey("bot", SnowdeskBot)
 BACKGROUND = web.AppKey("background", BackgroundTurns)
+AUTHENTICATION = web.AppKey("authentication", PooledBotFrameworkAuthentication)
 # The atomic "first one wins" over the state store (bot.storage.ClaimStore): the edge claims
 # each activity id with it; an idempotent create can claim its own key the same way.
 CLAIMS = web.AppKey("claims", ClaimStore)
@@ -81,11 +80,11 @@ def create_app(
     user_state = UserState(storage)
     recognizer = recognizer or Recognizer.load(settings.triggers_dir, settings.ticket_prefix_list)
     generative = _generative(settings, recognizer)
-    auth = FailClosedAuthentication(
-        ConfigurationBotFrameworkAuthentication(BotFrameworkConfig(settings)),
-        anonymous=settings.anonymous,
-    )
+    # Connector clients are reused across turns and replies share one pooled session.
+    pooled = PooledBotFrameworkAuthentication(BotFrameworkConfig(settings))
+    auth = FailClosedAuthentication(pooled, anonymous=settings.anonymous)
     adapter = CloudAdapter(auth)
+    adapter.use(TurnDeadline())
     adapter.on_turn_error = _turn_error_handler(private_state)
     secret = webhook_secret(settings)
 
@@ -113,6 +112,7 @@ def create_app(
     app[SETTINGS] = settings
     app[STORAGE] = storage
     app[BACKGROUND] = BackgroundTurns()
+    app[AUTHENTICATION] = pooled
     app[CLAIMS] = claims_for(storage)
     # The metadata cache (choice labels, HR services) lives in the bot's storage by default.
     # The embedded emulator sends its record-changed events to this bot's own webhook.
@@ -126,6 +126,7 @@ def create_app(
     if owns_storage:
         app.on_cleanup.append(_close_storage)
     app.on_cleanup.append(functools.partial(_close_auth, auth))
+    app.on_cleanup.append(_close_connectors)
     endpoint = MessagesEndpoint(
         adapter, auth, lambda: app[BOT], app[CLAIMS], files, app[BACKGROUND], settings.ack_seconds
     )
@@ -174,6 +175,10 @@ def _closer(recognizer: GenerativeRecognizer) -> Callable[[web.Application], Awa
         await recognizer.aclose()
 
     return close
+
+
+async def _close_connectors(app: web.Application) -> None:
+    await app[AUTHENTICATION].aclose()
 
 
 async def _close_storage(app: web.Application) -> None:

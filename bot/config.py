@@ -128,6 +128,16 @@ class Settings(BaseSettings):
     attachment_hosts: str = Field(
         "", validation_alias=_alias("SNOWDESK_ATTACHMENT_HOSTS", "attachment_hosts")
     )
+    servicenow_max_concurrency: int = Field(
+        16,
+        ge=1,
+        validation_alias=_alias("SERVICENOW_MAX_CONCURRENCY", "servicenow_max_concurrency"),
+    )
+    servicenow_queue_timeout: float = Field(
+        8.0,
+        ge=0,
+        validation_alias=_alias("SERVICENOW_QUEUE_TIMEOUT", "servicenow_queue_timeout"),
+    )
     storage_url: str = Field(
         "sqlite:///data/snowdesk.db", validation_alias=_alias("STORAGE_URL", "storage_url")
     )

@@ -11,15 +11,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
-from botbuilder.core import TurnContext
+from botbuilder.core import Middleware, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
+
+from servicenow.client import deadline
 
 log = logging.getLogger(__name__)
 
+# Within a turn no ServiceNow call waits for a free slot longer than this (it answers "busy"
+# instead), so even a turn that went on in the background ends in plain time.
+TURN_DEADLINE_S = 9.0
 STILL_WORKING = "I'm still waiting for ServiceNow. I'll post the answer here as soon as I have it."
 # What an Action.Execute invoke answers when its turn goes on in the background.
 INVOKE_ACCEPTED = "Working on it: the answer will appear in the chat."
@@ -99,3 +104,15 @@ async def _inform(context: TurnContext, after_seconds: float, typing_every: floa
         raise
     except Exception as error:  # a failed progress note must never fail the turn itself
         log.warning("turn.progress_failed", extra={"error_type": type(error).__name__})
+
+
+class TurnDeadline(Middleware):
+    """Within a turn, no ServiceNow call waits for a free slot past the turn's deadline."""
+
+    def __init__(self, seconds: float = TURN_DEADLINE_S) -> None:
+        self._seconds = seconds
+
+    async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
+        """Run the rest of the turn with the deadline set."""
+        with deadline(self._seconds):
+            await logic()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -80,6 +80,12 @@ async def connect(
 ) -> ServiceNowConnection:
     """Connect as settings say; a broken template or setting raises `ConfigurationError`.
     An embedded emulator sends its record-changed events to `webhook` (the bot's own)."""
+    # Back-pressure comes from settings; the rest of the policy from the caller (tests).
+    policy = replace(
+        policy,
+        max_concurrency=settings.servicenow_max_concurrency,
+        queue_timeout=settings.servicenow_queue_timeout,
+    )
     templates = load_templates(settings.templates_dir)
     cache = MetadataCache(storage or MemoryStorage(), settings.metadata_ttl_seconds)
     stack = AsyncExitStack()

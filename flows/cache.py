@@ -3,12 +3,16 @@
 Holds choice labels, HR services per user, the per-user ticket lists and the results of
 idempotent creates. Per-user lists are versioned by a generation number: the user's own
 creates and updates bump it, which makes every cached page of theirs stale at once.
+
+`get_or_load` is single-flight: however many turns miss the same key at once, one load runs
+and they all get its answer (1000 conversations asking for the categories make one read).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 PREFIX = "snowdesk/cache/"
@@ -34,6 +38,30 @@ class MetadataCache:
         self._storage = storage
         self.ttl = ttl_seconds
         self._clock = clock
+        self._loading: dict[str, asyncio.Task[Any]] = {}
+
+    async def get_or_load(
+        self, key: str, load: Callable[[], Awaitable[Any]], ttl_seconds: float | None = None
+    ) -> Any:
+        """The cached value, else the value of one `load()` shared by every concurrent miss,
+        stored for `ttl_seconds`. A failed load is not stored; its waiters all see the error."""
+        cached = await self.get(key)
+        if cached is not None:
+            return cached
+        task = self._loading.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._load(key, load, ttl_seconds))
+            self._loading[key] = task
+            task.add_done_callback(lambda _: self._loading.pop(key, None))
+        # Shielded: one waiter's turn being cancelled does not cancel the others' load.
+        return await asyncio.shield(task)
+
+    async def _load(
+        self, key: str, load: Callable[[], Awaitable[Any]], ttl_seconds: float | None
+    ) -> Any:
+        value = await load()
+        await self.set(key, value, ttl_seconds)
+        return value
 
     async def get(self, key: str) -> Any | None:
         """The cached value, or None when absent or expired."""

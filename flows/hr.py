@@ -24,6 +24,7 @@ from flows.orchestrator import Orchestrator
 from flows.records import (
     ACTIVE_FILTER,
     cached_page,
+    choices,
     found,
     list_scope,
     must_be_open,
@@ -52,22 +53,17 @@ async def get_hr_services(orch: Orchestrator, user: Employee) -> list[HRService]
     audience includes the employee's department (keyed in, so a move is seen at once).
     """
     key = f"hr_services/{user.sys_id}/{user.department_sys_id or '-'}"
-    cached = await orch.cache.get(key)
-    if cached is None:
+
+    async def load() -> list[dict[str, Any]]:
         result = await orch.run("HRSD.GetHRServicesForUser", {}, user)
-        cached = [HRService.model_validate(row).model_dump() for row in result.rows]
-        await orch.cache.set(key, cached)
-    return [HRService.model_validate(item) for item in cached]
+        return [HRService.model_validate(row).model_dump() for row in result.rows]
+
+    return [HRService.model_validate(item) for item in await orch.cache.get_or_load(key, load)]
 
 
 async def get_case_states(orch: Orchestrator) -> list[Choice]:
     """HR case states (value + label) read from `sys_choice`: their numbers are not public."""
-    cached = await orch.cache.get("choices/sn_hr_core_case/state")
-    if cached is None:
-        result = await orch.run("HRSD.GetMetadata", {"Element": "state"}, None)
-        cached = [{"value": r["value"], "label": r["label"]} for r in result.rows]
-        await orch.cache.set("choices/sn_hr_core_case/state", cached)
-    return [Choice.model_validate(item) for item in cached]
+    return await choices(orch, "HRSD.GetMetadata", "choices/sn_hr_core_case/state", "state")
 
 
 async def create_case(

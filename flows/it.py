@@ -28,6 +28,7 @@ from flows.orchestrator import Orchestrator, ScenarioResult
 from flows.records import (
     ACTIVE_FILTER,
     cached_page,
+    choices,
     found,
     list_scope,
     must_be_open,
@@ -87,12 +88,7 @@ async def _attachments(orch: Orchestrator, ticket_sys_id: str) -> list[Attachmen
 
 async def get_categories(orch: Orchestrator) -> list[Choice]:
     """The incident categories (value + label) from `sys_choice`, cached for the metadata TTL."""
-    cached = await orch.cache.get("choices/incident/category")
-    if cached is None:
-        result = await orch.run("ITSM.GetMetadata", {"Element": "category"}, None)
-        cached = [{"value": r["value"], "label": r["label"]} for r in result.rows]
-        await orch.cache.set("choices/incident/category", cached)
-    return [Choice.model_validate(item) for item in cached]
+    return await choices(orch, "ITSM.GetMetadata", "choices/incident/category", "category")
 
 
 async def create_ticket(

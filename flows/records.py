@@ -16,7 +16,8 @@ from pydantic import BaseModel
 
 from flows.cache import MetadataCache
 from flows.errors import NotAllowed, RecordNotFound
-from flows.models import Employee, ListFilter, RecordUpdates
+from flows.models import Choice, Employee, ListFilter, RecordUpdates
+from flows.orchestrator import Orchestrator
 
 M = TypeVar("M", bound=BaseModel)
 # A list the employee's own change makes stale at once (its scope's generation moves on); an
@@ -85,9 +86,19 @@ async def cached_page(
     """A list page from the cache, else `read()` and keep it until the scope changes (or
     `LIST_TTL_S`); HR and IT lists are cached by this one rule."""
     key = f"{scope}/{await cache.generation(scope)}/{page}"
-    cached = await cache.get(key)
-    if cached is not None:
-        return model.model_validate(cached)
-    fresh = await read()
-    await cache.set(key, fresh.model_dump(mode="json"), ttl_seconds=LIST_TTL_S)
-    return fresh
+
+    async def load() -> dict[str, Any]:
+        return (await read()).model_dump(mode="json")
+
+    return model.model_validate(await cache.get_or_load(key, load, ttl_seconds=LIST_TTL_S))
+
+
+async def choices(orch: Orchestrator, scenario: str, key: str, element: str) -> list[Choice]:
+    """A field's choices (value + label) from `sys_choice`, read once for the metadata TTL
+    however many turns ask at once; HR case states and incident categories alike."""
+
+    async def load() -> list[dict[str, str]]:
+        result = await orch.run(scenario, {"Element": element}, None)
+        return [{"value": row["value"], "label": row["label"]} for row in result.rows]
+
+    return [Choice.model_validate(item) for item in await orch.cache.get_or_load(key, load)]

@@ -5,16 +5,23 @@ with capped exponential backoff and jitter, honouring `Retry-After`, within the 
 Creates are never retried blindly: after an ambiguous failure the client looks the record up by
 its correlation id and re-sends only when none exists; journal appends check the journal first.
 Nothing above this module sees an httpx exception.
+
+Back-pressure: at most `max_concurrency` requests are in flight per client (one client per
+integration user), below the ~50 a ServiceNow node queues before answering 429. Further calls
+wait in arrival order, for at most `queue_timeout` or until the turn's deadline (`deadline()`),
+and then fail fast with `Busy` instead of piling onto the instance or the connection pool.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import logging
 import random
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, CookiePolicy
 from typing import Any, TypeVar
@@ -23,6 +30,7 @@ import httpx
 
 from servicenow.auth import AuthProvider
 from servicenow.errors import (
+    Busy,
     Forbidden,
     InvalidRequest,
     NotFound,
@@ -45,6 +53,8 @@ TABLE_PATH = "/api/now/table"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # A 500 on a write may have committed: worth the correlation lookup before re-sending.
 WRITE_RETRY_STATUSES = RETRY_STATUSES | {500}
+# Connections beyond the request slots, for token requests (OAuth), made outside the slots.
+AUTH_CONNECTIONS = 4
 
 
 @dataclass(frozen=True)
@@ -57,9 +67,26 @@ class RetryPolicy:
     budget: float = 45.0
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+    # Requests in flight at once, and how long a call waits for its turn before `Busy`.
+    max_concurrency: int = 16
+    queue_timeout: float = 8.0
 
 
 DEFAULT_POLICY = RetryPolicy()
+# The monotonic time by which the current turn must have answered (set per turn by the bot).
+_turn_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "servicenow_turn_deadline", default=None
+)
+
+
+@contextlib.contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Within this block, no call waits for a free slot for longer than `seconds` from now."""
+    token = _turn_deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _turn_deadline.reset(token)
 
 
 @dataclass(frozen=True)
@@ -107,7 +134,9 @@ def build_http_client(
     """The shared pool: timeouts from the policy and a cookie jar that stores nothing;
     `ca_bundle` names extra certificates to trust (default: the system's).
 
-    ServiceNow serialises requests that share a session cookie, so none is ever sent back.
+    ServiceNow serialises requests that share a session cookie, so none is ever sent back. The
+    pool holds every request the client lets through, plus a few for token requests (OAuth),
+    so no call ever waits on the pool: waiting happens, in order, in the client's queue.
     """
     timeout = httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout)
     jar = CookieJar(policy=_NoCookies())
@@ -117,7 +146,10 @@ def build_http_client(
         transport=transport,
         verify=ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True,
         headers={"Accept": "application/json"},
-        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+        limits=httpx.Limits(
+            max_connections=policy.max_concurrency + AUTH_CONNECTIONS,
+            max_keepalive_connections=policy.max_concurrency,
+        ),
     )
 
 
@@ -141,6 +173,8 @@ class ServiceNowClient:
         self._clock = clock
         self._sleep = sleep
         self._jitter = jitter
+        # asyncio's semaphore wakes waiters first come, first served.
+        self._slots = asyncio.Semaphore(policy.max_concurrency)
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -364,6 +398,7 @@ class ServiceNowClient:
             content["content"] = body
         elif body is not None:
             content["json"] = body
+        await self._take_slot(path)
         started = time.perf_counter()
         try:
             response = await self.http.request(
@@ -378,6 +413,8 @@ class ServiceNowClient:
             raise _Transient(_transport_error(exc, self.base_url), maybe_processed=False) from None
         except httpx.TransportError as exc:
             raise _Transient(_transport_error(exc, self.base_url), maybe_processed=True) from None
+        finally:
+            self._slots.release()
         log.debug(
             "servicenow.request",
             extra={
@@ -397,6 +434,26 @@ class ServiceNowClient:
             return await call
         except (Unavailable, Timeout, RateLimited, ServerError) as error:
             raise _Transient(error, maybe_processed=False) from None
+
+    async def _take_slot(self, path: str) -> None:
+        """Wait, in order, for one of the client's request slots; `Busy` when the wait would
+        outlast `queue_timeout` or the turn's deadline."""
+        if not self._slots.locked():
+            await self._slots.acquire()
+            return
+        wait = self.policy.queue_timeout
+        turn_deadline = _turn_deadline.get()
+        if turn_deadline is not None:
+            wait = min(wait, turn_deadline - time.monotonic())
+        try:
+            async with asyncio.timeout(max(wait, 0.0)):
+                await self._slots.acquire()
+        except TimeoutError:
+            log.warning("servicenow.busy", extra={"path": path, "waited_s": round(wait, 2)})
+            raise Busy(
+                f"{self.policy.max_concurrency} ServiceNow calls already in flight; "
+                f"no slot within {max(wait, 0.0):.1f} s"
+            ) from None
 
     async def _backoff(
         self, attempt: int, error: ServiceNowError, deadline: float, path: str

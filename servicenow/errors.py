@@ -37,6 +37,14 @@ class RateLimited(ServiceNowError):
         self.retry_after = retry_after
 
 
+class Busy(RateLimited):
+    """Snowdesk's own limit: every request slot to the instance stayed taken for as long as the
+    call could wait. Nothing was sent; it reads to the user as ServiceNow being busy."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retry_after=None)
+
+
 class InvalidRequest(ServiceNowError):
     """400 (e.g. unknown table) or a request Snowdesk refuses to send."""
 
