@@ -19,13 +19,11 @@ from msrest.serialization import Model
 from bot.deadline import kept_informed
 from bot.personal import POINTER, is_shared, run_in_personal_chat, speaker_name
 from cards.common import team_intro_card, welcome_card
-from dialogs.base import send_card
+from dialogs.base import CARD_ACTION_INVOKE, CARD_CONTENT_TYPE, answer_card, send_card
 from dialogs.main import MainDialog
 from topics import BY_ID
 
 log = logging.getLogger(__name__)
-
-ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
 
 
 class MessageInvokeResponse(Model):
@@ -44,6 +42,23 @@ class MessageInvokeResponse(Model):
         self.status_code = 200
         self.type = "application/vnd.microsoft.activity.message"
         self.value = value
+
+
+class CardInvokeResponse(Model):
+    """An Universal Action answer that replaces the clicked card with `card` (for the person
+    who clicked). A msrest model for the same reason as `MessageInvokeResponse`."""
+
+    _attribute_map = {
+        "status_code": {"key": "statusCode", "type": "int"},
+        "type": {"key": "type", "type": "str"},
+        "value": {"key": "value", "type": "object"},
+    }
+
+    def __init__(self, card: dict[str, object]) -> None:
+        super().__init__()
+        self.status_code = 200
+        self.type = CARD_CONTENT_TYPE
+        self.value = card
 
 
 class SnowdeskBot(TeamsActivityHandler):
@@ -144,10 +159,14 @@ class SnowdeskBot(TeamsActivityHandler):
         # botbuilder 4.17.1's on_adaptive_card_invoke serialises its response twice under
         # CloudAdapter (HTTP 500), so Universal Actions are answered here directly.
         activity = turn_context.activity
-        if activity.name != ADAPTIVE_CARD_ACTION:
+        if activity.name != CARD_ACTION_INVOKE:
             return await super().on_invoke_activity(turn_context)
         action = (activity.value or {}).get("action") or {}
         activity.value = action.get("data") or {}
         activity.text = None
         await DialogExtensions.run_dialog(self.main_dialog, turn_context, self.dialog_state)
-        return InvokeResponse(status=200, body=MessageInvokeResponse(value="Done."))
+        # The card the turn made replaces the clicked one: a submitted form becomes its
+        # ticket, a refreshed card shows the record as it is now.
+        card = answer_card(turn_context)
+        body = CardInvokeResponse(card) if card else MessageInvokeResponse(value="Done.")
+        return InvokeResponse(status=200, body=body)

@@ -7,6 +7,7 @@ paging options are read here too, so a tampered button is harmless on both desks
 
 from __future__ import annotations
 
+import logging
 from abc import abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -20,7 +21,9 @@ from dialogs.base import TopicDialog, TopicOptions, send_card
 from flows.errors import RecordNotFound
 from flows.models import Employee, ListFilter
 from flows.orchestrator import Orchestrator
-from topics import Topic
+from topics import REFRESH, Topic
+
+log = logging.getLogger(__name__)
 
 Result = TypeVar("Result")
 # A system handler that reads one of the user's records: (orchestrator, user, number or None).
@@ -54,7 +57,25 @@ class AnsweringTopic(TopicDialog):
 
     async def on_begin_dialog(self, inner_dc: DialogContext, options: object) -> DialogTurnResult:
         topic_options = TopicOptions.of(options)
+        if REFRESH in self.topic.actions and topic_options.verb == self.topic.action(REFRESH):
+            return await self._refresh_quietly(inner_dc, topic_options)
         return await self.guarded(inner_dc, lambda: self.answer(inner_dc, topic_options))
+
+    async def _refresh_quietly(self, dc: DialogContext, options: TopicOptions) -> DialogTurnResult:
+        """A card's refresh. Teams runs it each time the card is seen, so a failure leaves the
+        card as it was and posts nothing (no typing, no error message in the chat)."""
+        try:
+            await self.refresh(dc, options)
+        except Exception as error:
+            log.info(
+                "card.refresh_failed",
+                extra={"topic": self.topic_id, "error_type": type(error).__name__},
+            )
+        return await dc.end_dialog()
+
+    async def refresh(self, dc: DialogContext, options: TopicOptions) -> None:
+        """Send the record's card as the record is now (topics that declare `refresh`)."""
+        raise NotImplementedError(f"{self.topic_id} declares no {REFRESH} action")
 
     async def guarded(
         self, dc: DialogContext, work: Callable[[], Awaitable[bool]]

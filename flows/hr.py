@@ -90,6 +90,12 @@ async def create_case(
     return _case(orch, found(result.first, None))
 
 
+async def created_case(orch: Orchestrator, user: Employee, idempotency_key: str) -> HRCase | None:
+    """The case a create with this key opened, as it is now; None when it opened none."""
+    made = (await orch.created("HRSD.CreateCase", user, idempotency_key)).first
+    return await get_case_details(orch, user, made["number"]) if made else None
+
+
 async def get_case_details(orch: Orchestrator, user: Employee, number: str | None) -> HRCase:
     """One of the employee's cases with its latest comment; None = the latest updated."""
     result = await orch.run("HRSD.GetCaseDetails", record_lookup(number), user)

@@ -113,6 +113,12 @@ async def create_ticket(
     return _ticket(orch, row)
 
 
+async def created_ticket(orch: Orchestrator, user: Employee, idempotency_key: str) -> Ticket | None:
+    """The ticket a create with this key opened, as it is now; None when it opened none."""
+    made = (await orch.created("ITSM.CreateTicket", user, idempotency_key)).first
+    return await get_ticket_details(orch, user, made["number"]) if made else None
+
+
 async def get_ticket_details(orch: Orchestrator, user: Employee, number: str | None) -> Ticket:
     """One of the employee's tickets with its latest comment and its attachments.
 

@@ -11,7 +11,7 @@ import secrets
 from botbuilder.dialogs import DialogContext
 
 from cards.common import COMMENT_MAX
-from cards.hr import case_details_card
+from cards.hr import case_card, case_details_card
 from dialogs.base import TopicOptions, plain, record_number, send_card, user_zone
 from dialogs.forms import clean_text, comment_key
 from dialogs.hr._common import HRTopic
@@ -25,6 +25,7 @@ class CaseDetails(HRTopic):
     """Show one of the user's HR cases; add a comment to it from its card."""
 
     topic = HR_CASE_DETAILS
+    action_verbs = HR_CASE_DETAILS.action_verbs
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
         if options.verb == HR_CASE_DETAILS.action("comment") or (
@@ -34,6 +35,20 @@ class CaseDetails(HRTopic):
         else:
             await self._show(dc, record_number(options))
         return True
+
+    async def refresh(self, dc: DialogContext, options: TopicOptions) -> None:
+        """The case's card (the one that was opened, or its details) as the case is now."""
+        number = record_number(options)
+        if number is None:
+            return
+        user = await self.employee(dc)
+        case = await hr.get_case_details(self.deps.orchestrator, user, number)
+        tz = user_zone(dc.context)
+        if plain(options.data, "view") == "summary":
+            card = case_card(case, tz=tz)
+        else:
+            card = case_details_card(case, comment_key=secrets.token_hex(8), tz=tz)
+        await send_card(dc.context, card)
 
     async def _show(self, dc: DialogContext, number: str | None) -> None:
         case = await self.read(dc, hr.get_case_details, number)

@@ -30,6 +30,7 @@ class UpdateTicket(ITTopic):
     """Change one of the user's tickets and show it again."""
 
     topic = IT_UPDATE_TICKET
+    action_verbs = IT_UPDATE_TICKET.action_verbs
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
         comment = plain(options.data, "comment") or options.entities.get("comment", "")

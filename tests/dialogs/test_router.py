@@ -58,10 +58,12 @@ class RecordingTopic(TopicDialog):
 class CreateTicket(RecordingTopic):
     topic = IT_CREATE_TICKET
     continue_verbs = frozenset({IT_CREATE_TICKET.action("submit")})
+    action_verbs = IT_CREATE_TICKET.action_verbs
 
 
 class CaseDetails(RecordingTopic):
     topic = HR_CASE_DETAILS
+    action_verbs = HR_CASE_DETAILS.action_verbs
 
 
 @dataclass
