@@ -14,6 +14,7 @@ from botbuilder.core import (
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import DialogExtensions
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+from botbuilder.schema.teams import MessagingExtensionQuery, MessagingExtensionResponse
 from msrest.serialization import Model
 
 from bot.deadline import kept_informed
@@ -21,6 +22,7 @@ from bot.personal import POINTER, is_shared, run_in_personal_chat, speaker_name
 from cards.common import team_intro_card, welcome_card
 from dialogs.base import CARD_ACTION_INVOKE, CARD_CONTENT_TYPE, answer_card, send_card
 from dialogs.main import MainDialog
+from dialogs.search import RecordSearch
 from topics import BY_ID
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,7 @@ class SnowdeskBot(TeamsActivityHandler):
         room_state: ConversationState,
         user_state: UserState,
         main_dialog: MainDialog,
+        search: RecordSearch,
         *,
         bot_app_id: str = "",
         progress_after_seconds: float = 5.0,
@@ -85,6 +88,7 @@ class SnowdeskBot(TeamsActivityHandler):
         self.introduced = self.room_state.create_property("Introduced")
         self.user_state = user_state
         self.main_dialog = main_dialog
+        self.search = search
         self.bot_app_id = bot_app_id
         self.progress_after_seconds = progress_after_seconds
         self.dialog_state = private_state.create_property("DialogState")
@@ -154,6 +158,12 @@ class SnowdeskBot(TeamsActivityHandler):
         for member in members_added:
             if member.id != bot_id:
                 await send_card(turn_context, welcome_card(member.name))
+
+    async def on_teams_messaging_extension_query(
+        self, turn_context: TurnContext, query: MessagingExtensionQuery
+    ) -> MessagingExtensionResponse:
+        """The compose box's search of the employee's own tickets and cases."""
+        return await self.search.answer(turn_context, query)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         # botbuilder 4.17.1's on_adaptive_card_invoke serialises its response twice under

@@ -23,12 +23,14 @@ from flows.models import (
 from flows.orchestrator import Orchestrator
 from flows.records import (
     ACTIVE_FILTER,
+    SEARCH_RESULTS,
     cached_page,
     found,
     list_scope,
     must_be_open,
     record_lookup,
     row_to_model,
+    search_terms,
     your_changes,
 )
 
@@ -136,6 +138,13 @@ async def list_cases(
 
     page = f"{filter}/{offset}/{page_size}"
     return await cached_page(orch.cache, _list_scope(user), page, CasePage, read)
+
+
+async def search_cases(orch: Orchestrator, user: Employee, text: str) -> list[HRCase]:
+    """The employee's HR cases whose number or subject contains `text` (no text: the latest),
+    most recently updated first, filtered to them as "my HR cases" is."""
+    result = await orch.run("HRSD.SearchUserCases", search_terms(text), user, limit=SEARCH_RESULTS)
+    return [_case(orch, row) for row in result.rows]
 
 
 def _list_scope(user: Employee) -> str:

@@ -27,12 +27,14 @@ from flows.models import (
 from flows.orchestrator import Orchestrator, ScenarioResult
 from flows.records import (
     ACTIVE_FILTER,
+    SEARCH_RESULTS,
     cached_page,
     found,
     list_scope,
     must_be_open,
     record_lookup,
     row_to_model,
+    search_terms,
     your_changes,
 )
 
@@ -201,6 +203,16 @@ async def list_tickets(
 
     page = f"{filter}/{offset}/{page_size}"
     return await cached_page(orch.cache, _list_scope(user), page, TicketPage, read)
+
+
+async def search_tickets(orch: Orchestrator, user: Employee, text: str) -> list[Ticket]:
+    """The employee's tickets whose number or summary contains `text` (no text: the latest),
+    most recently updated first, filtered to them as "my tickets" is."""
+    result = await orch.run(
+        "ITSM.SearchUserTickets", search_terms(text), user, limit=SEARCH_RESULTS
+    )
+    await _remember(orch, user, result.rows)
+    return [_ticket(orch, row) for row in result.rows]
 
 
 async def add_comment(
