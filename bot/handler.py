@@ -7,6 +7,7 @@ import logging
 from botbuilder.core import (
     ConversationState,
     InvokeResponse,
+    MessageFactory,
     PrivateConversationState,
     TurnContext,
     UserState,
@@ -17,7 +18,7 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from botbuilder.schema.teams import MessagingExtensionQuery, MessagingExtensionResponse
 from msrest.serialization import Model
 
-from bot.deadline import kept_informed
+from bot.deadline import INVOKE_ANSWER, InvokeAnswer, kept_informed
 from bot.personal import POINTER, is_shared, run_in_personal_chat, speaker_name
 from cards.common import team_intro_card, welcome_card
 from dialogs.base import CARD_ACTION_INVOKE, CARD_CONTENT_TYPE, answer_card, send_card
@@ -178,5 +179,9 @@ class SnowdeskBot(TeamsActivityHandler):
         # The card the turn made replaces the clicked one: a submitted form becomes its
         # ticket, a refreshed card shows the record as it is now.
         card = answer_card(turn_context)
-        body = CardInvokeResponse(card) if card else MessageInvokeResponse(value="Done.")
-        return InvokeResponse(status=200, body=body)
+        answer: InvokeAnswer | None = turn_context.turn_state.get(INVOKE_ANSWER)
+        if card is not None and (answer is None or answer.answer_in_place()):
+            return InvokeResponse(status=200, body=CardInvokeResponse(card.content))
+        if card is not None:  # the request was acknowledged meanwhile: the card goes to the chat
+            await turn_context.send_activity(MessageFactory.attachment(card))
+        return InvokeResponse(status=200, body=MessageInvokeResponse(value="Done."))

@@ -206,10 +206,10 @@ async def send_card(context: TurnContext, card: AdaptiveCard) -> None:
         await context.send_activity(MessageFactory.attachment(earlier))
 
 
-def answer_card(context: TurnContext) -> dict[str, Any] | None:
+def answer_card(context: TurnContext) -> Attachment | None:
     """The card a Universal Action's turn answers with (the last one it made), if any."""
     attachment: Attachment | None = context.turn_state.get(_ANSWER_CARD)
-    return dict(attachment.content) if attachment is not None else None
+    return attachment
 
 
 def is_card_action(activity: Activity) -> bool:
