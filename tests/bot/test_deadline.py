@@ -26,8 +26,9 @@ async def test_an_invoke_its_turn_answered_in_place_is_not_acknowledged() -> Non
     )
     await asyncio.sleep(0)  # let the deadline pass, then the turn finish saving
     saved.set()
-    body = (await response).text
-    assert body is not None and json.loads(body) == {"type": "card"}
+    answered = await response
+    assert isinstance(answered, web.Response) and answered.text is not None
+    assert json.loads(answered.text) == {"type": "card"}
     assert not background.running
 
 
@@ -42,7 +43,8 @@ async def test_after_the_acknowledgement_the_turn_cannot_answer_in_place() -> No
         return web.json_response({"type": "card"})
 
     response = await background.within(turn(), 0, invoke=True, activity_id="b", answer=answer)
-    assert response.text is not None and json.loads(response.text)["value"] == INVOKE_ACCEPTED
+    assert isinstance(response, web.Response) and response.text is not None
+    assert json.loads(response.text)["value"] == INVOKE_ACCEPTED
     assert not answer.answer_in_place()
     blocked.set()
     await background.close()
