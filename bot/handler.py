@@ -24,7 +24,7 @@ from cards.common import team_intro_card, welcome_card
 from dialogs.base import CARD_ACTION_INVOKE, CARD_CONTENT_TYPE, answer_card, send_card
 from dialogs.main import MainDialog
 from dialogs.search import RecordSearch
-from topics import BY_ID
+from topics import BY_ID, REFRESH_VERBS
 
 log = logging.getLogger(__name__)
 
@@ -122,11 +122,18 @@ class SnowdeskBot(TeamsActivityHandler):
                 "shared": is_shared(activity),
             },
         )
-        if is_shared(activity) and await self._about_records(activity):
-            await run_in_personal_chat(turn_context, self.bot_app_id, self._personal_turn)
+        if await self._ran_in_personal_chat(turn_context):
             await turn_context.send_activity(POINTER.format(name=speaker_name(activity)))
             return
         await DialogExtensions.run_dialog(self.main_dialog, turn_context, self.dialog_state)
+
+    async def _ran_in_personal_chat(self, turn_context: TurnContext) -> bool:
+        """A shared conversation's turn about records runs in the speaker's personal chat."""
+        activity = turn_context.activity
+        if not (is_shared(activity) and await self._about_records(activity)):
+            return False
+        await run_in_personal_chat(turn_context, self.bot_app_id, self._personal_turn)
+        return True
 
     async def _personal_turn(self, personal: TurnContext) -> None:
         await DialogExtensions.run_dialog(self.main_dialog, personal, self.dialog_state)
@@ -135,7 +142,10 @@ class SnowdeskBot(TeamsActivityHandler):
     async def _about_records(self, activity: Activity) -> bool:
         """A card action or a request of a desk topic: its answer is someone's records."""
         if isinstance(activity.value, dict):
-            topic = BY_ID.get(".".join(str(activity.value.get("verb", "")).split(".")[:2]))
+            verb = str(activity.value.get("verb", ""))
+            if verb in REFRESH_VERBS:
+                return False  # a refresh answers only in place, seen only by who refreshed
+            topic = BY_ID.get(".".join(verb.split(".")[:2]))
             return topic is None or topic.desk is not None
         recognition = await self.main_dialog.recognizer.recognize_async(activity.text)
         topic = BY_ID.get(recognition.topic)
@@ -175,6 +185,9 @@ class SnowdeskBot(TeamsActivityHandler):
         action = (activity.value or {}).get("action") or {}
         activity.value = action.get("data") or {}
         activity.text = None
+        if await self._ran_in_personal_chat(turn_context):
+            pointer = POINTER.format(name=speaker_name(activity))
+            return InvokeResponse(status=200, body=MessageInvokeResponse(value=pointer))
         await DialogExtensions.run_dialog(self.main_dialog, turn_context, self.dialog_state)
         # The card the turn made replaces the clicked one: a submitted form becomes its
         # ticket, a refreshed card shows the record as it is now.

@@ -185,3 +185,29 @@ async def test_an_invoke_that_makes_no_card_still_gets_an_answer() -> None:
         body = await execute(abel, action)
         assert body["type"] == "application/vnd.microsoft.activity.message"
         assert "made for someone else" in chat.connector.replies(since)[-1]["text"]
+
+
+async def test_in_a_group_chat_a_records_button_answers_in_the_personal_chat() -> None:
+    """Abel's ticket card in a group chat (inserted from the search): Abel presses Updates →
+    the invoke answers with the pointer, the updates reach his personal chat only; Beth's
+    refresh of the same card → the neutral view; Abel's → his ticket, privately in place."""
+    async with bot_and_emulator(desk_settings("ua-group")) as (chat, _):
+        abel = in_teams(chat, ABEL)
+        form = card_of((await abel.say("my laptop won't boot"))[-1])
+        ticket = answered_card(await execute(abel, buttons(form)["Submit"], **form_inputs(form)))
+        number = ticket["refresh"]["action"]["data"]["number"]
+
+        abel.conversation_id = "group-1"
+        abel.conversation = {"conversationType": "groupChat", "isGroup": True, "tenantId": TENANT}
+        beth = abel.as_member(BETH)
+        since = len(chat.connector.activities)
+        body = await execute(abel, buttons(ticket)["Updates"])
+        assert body["value"].startswith("Abel, I've answered you in our personal chat")
+        assert chat.connector.in_conversation("group-1", since) == []
+        (updates,) = chat.connector.in_conversation(f"personal-{ABEL['id']}", since)
+        assert updates["text"].startswith(number)
+
+        refresh = ticket["refresh"]["action"]
+        assert "someone else's" in " ".join(texts_of(answered_card(await execute(beth, refresh))))
+        assert texts_of(answered_card(await execute(abel, refresh)))[0] == f"I've opened {number}"
+        assert chat.connector.in_conversation("group-1", since) == []
