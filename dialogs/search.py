@@ -52,7 +52,7 @@ class RecordSearch:
     ) -> MessagingExtensionResponse:
         """A list of results, newest first; a failure is one sentence in the results pane."""
         if query.command_id != SEARCH_COMMAND:
-            return _message(f"Snowdesk has no search called {str(query.command_id)[:40]!r}.")
+            return _message(f"Snowdesk has no search called {(query.command_id or '')[:40]!r}.")
         try:
             tickets, cases = await self._search(context, search_text(query))
         except Exception as error:  # the pane shows one sentence, the log the reference id
