@@ -117,6 +117,10 @@ def submit(title: str, verb: str, **data: Any) -> ExecuteAction:
     return ExecuteAction(title=title, verb=verb, data={"verb": verb, **data})
 
 
+# Which of a record's cards its refresh rebuilds (the `view` in the refresh action's data).
+SUMMARY_VIEW, DETAILS_VIEW = "summary", "details"
+
+
 def refresh_with(verb: str, **data: Any) -> RefreshDefinition:
     """The card's `refresh`: the action Teams runs to show the card as it is now. Whom it runs
     for (`userIds`: the card's owner) is filled in where the card is sent."""

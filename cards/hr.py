@@ -28,8 +28,10 @@ from microsoft_teams.cards import (
 from cards.common import (
     ADD_COMMENT,
     DESCRIPTION_MAX,
+    DETAILS_VIEW,
     FILTER_TITLES,
     SHORT_DESCRIPTION_MAX,
+    SUMMARY_VIEW,
     comment_form,
     form_buttons,
     format_when,
@@ -140,7 +142,7 @@ def case_card(case: HRCase, *, tz: str | None) -> AdaptiveCard:
         submit("Details", HR_CASE_DETAILS.verb, number=case.number),
         submit("Updates", HR_CASE_UPDATES.verb, number=case.number),
     ]
-    return new_card(body, actions + open_in_servicenow(case.url), _refresh(case, "summary"))
+    return new_card(body, actions + open_in_servicenow(case.url), _refresh(case, SUMMARY_VIEW))
 
 
 def _refresh(case: HRCase, view: str) -> RefreshDefinition:
@@ -182,7 +184,7 @@ def case_details_card(case: HRCase, *, comment_key: str, tz: str | None) -> Adap
     # The same order as a ticket's: what the employee may do first, then Updates and the link.
     actions: list[Any] = [comment_action(case, comment_key)] if case.active else []
     actions.append(submit("Updates", HR_CASE_UPDATES.verb, number=case.number))
-    return new_card(body, actions + open_in_servicenow(case.url), _refresh(case, "details"))
+    return new_card(body, actions + open_in_servicenow(case.url), _refresh(case, DETAILS_VIEW))
 
 
 def _case_row(case: HRCase, tz: str | None) -> ColumnSet:

@@ -28,8 +28,10 @@ from microsoft_teams.cards import (
 from cards.common import (
     ADD_COMMENT,
     DESCRIPTION_MAX,
+    DETAILS_VIEW,
     FILTER_TITLES,
     SHORT_DESCRIPTION_MAX,
+    SUMMARY_VIEW,
     comment_form,
     form_buttons,
     format_when,
@@ -165,7 +167,9 @@ def ticket_card(ticket: Ticket, *, tz: str | None, notes: Sequence[str] = ()) ->
         submit("Details", IT_TICKET_DETAILS.verb, number=ticket.number),
         submit("Updates", IT_TICKET_UPDATES.verb, number=ticket.number),
     ]
-    return new_card(body, [*actions, *open_in_servicenow(ticket.url)], _refresh(ticket, "summary"))
+    return new_card(
+        body, [*actions, *open_in_servicenow(ticket.url)], _refresh(ticket, SUMMARY_VIEW)
+    )
 
 
 def _refresh(ticket: Ticket, view: str) -> RefreshDefinition:
@@ -195,7 +199,9 @@ def ticket_details_card(ticket: Ticket, *, comment_key: str, tz: str | None) -> 
             submit("Add a file", UPDATE.action("attach"), number=ticket.number),
         ]
     actions.append(submit("Updates", IT_TICKET_UPDATES.verb, number=ticket.number))
-    return new_card(body, [*actions, *open_in_servicenow(ticket.url)], _refresh(ticket, "details"))
+    return new_card(
+        body, [*actions, *open_in_servicenow(ticket.url)], _refresh(ticket, DETAILS_VIEW)
+    )
 
 
 def _section(title: str, *items: CardElement) -> Container:

@@ -10,7 +10,7 @@ import secrets
 
 from botbuilder.dialogs import DialogContext
 
-from cards.common import COMMENT_MAX
+from cards.common import COMMENT_MAX, SUMMARY_VIEW
 from cards.hr import case_card, case_details_card
 from dialogs.base import TopicOptions, plain, record_number, send_card, user_zone
 from dialogs.forms import clean_text, comment_key
@@ -44,7 +44,7 @@ class CaseDetails(HRTopic):
         user = await self.employee(dc)
         case = await hr.get_case_details(self.deps.orchestrator, user, number)
         tz = user_zone(dc.context)
-        if plain(options.data, "view") == "summary":
+        if plain(options.data, "view") == SUMMARY_VIEW:
             card = case_card(case, tz=tz)
         else:
             card = case_details_card(case, comment_key=secrets.token_hex(8), tz=tz)

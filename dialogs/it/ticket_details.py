@@ -6,6 +6,7 @@ import secrets
 
 from botbuilder.dialogs import DialogContext
 
+from cards.common import SUMMARY_VIEW
 from cards.it import ticket_card, ticket_details_card
 from dialogs.base import TopicOptions, plain, record_number, send_card, user_zone
 from dialogs.it._common import ITTopic
@@ -36,7 +37,7 @@ class TicketDetails(ITTopic):
         user = await self.employee(dc)
         ticket = await it.get_ticket_details(self.deps.orchestrator, user, number)
         tz = user_zone(dc.context)
-        if plain(options.data, "view") == "summary":
+        if plain(options.data, "view") == SUMMARY_VIEW:
             card = ticket_card(ticket, tz=tz)
         else:
             card = ticket_details_card(ticket, comment_key=secrets.token_hex(8), tz=tz)

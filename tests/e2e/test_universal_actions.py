@@ -211,3 +211,21 @@ async def test_in_a_group_chat_a_records_button_answers_in_the_personal_chat() -
         assert "someone else's" in " ".join(texts_of(answered_card(await execute(beth, refresh))))
         assert texts_of(answered_card(await execute(abel, refresh)))[0] == f"I've opened {number}"
         assert chat.connector.in_conversation("group-1", since) == []
+
+
+async def test_hr_mirrors_it_the_case_form_becomes_the_case_card_which_refreshes() -> None:
+    """Abel in Teams: "I have a question about my payslip" → the case form; Submit → the case
+    card in place, refreshing for Abel; its Details → the details card in place; the case
+    card's refresh → the case card again, as the case is now."""
+    async with bot_and_emulator(desk_settings("ua-hr")) as (chat, _):
+        abel = in_teams(chat, ABEL)
+        form = card_of((await abel.say("I have a question about my payslip"))[-1])
+        case = answered_card(await execute(abel, buttons(form)["Submit"], **form_inputs(form)))
+        heading = texts_of(case)[0]
+        assert heading.startswith("Your HR case HRC") and case["refresh"]["userIds"] == [ABEL["id"]]
+        number = case["refresh"]["action"]["data"]["number"]
+
+        details = answered_card(await execute(abel, buttons(case)["Details"]))
+        assert texts_of(details)[0] == number and "Add a comment" in buttons(details)
+        again = answered_card(await execute(abel, case["refresh"]["action"], "automatic"))
+        assert texts_of(again)[0] == heading
