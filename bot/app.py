@@ -46,6 +46,7 @@ from dialogs.base import TopicDeps
 from dialogs.generative import GenerativeRecognizer
 from dialogs.main import MainDialog
 from dialogs.recognizer import Recognizer
+from dialogs.search import RecordSearch
 from dialogs.topics import build_topics
 from flows.errors import new_reference_id
 from flows.models import Employee
@@ -104,6 +105,7 @@ def create_app(
             room_state,
             user_state,
             main_dialog,
+            RecordSearch(deps),
             bot_app_id=settings.app_id,
             progress_after_seconds=settings.ack_seconds,
         )

@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from aiohttp import web
 from botbuilder.core import Middleware, TurnContext
@@ -28,6 +29,31 @@ TURN_DEADLINE_S = 9.0
 STILL_WORKING = "I'm still waiting for ServiceNow. I'll post the answer here as soon as I have it."
 # What an Action.Execute invoke answers when its turn goes on in the background.
 INVOKE_ACCEPTED = "Working on it: the answer will appear in the chat."
+# Where a turn finds its invoke's `InvokeAnswer` (`TurnContext.turn_state`).
+INVOKE_ANSWER = "snowdesk.invoke_answer"
+
+
+@dataclass
+class InvokeAnswer:
+    """Who answers an invoke's HTTP request: its turn (with the card it made, in place), or
+    the acknowledgement once the deadline passes first, and then the turn posts its card into
+    the chat instead. One event loop: each claim is atomic."""
+
+    _by: Literal["nobody", "turn", "acknowledgement"] = "nobody"
+
+    def answer_in_place(self) -> bool:
+        """The turn's claim; False when the request was already acknowledged."""
+        if self._by == "acknowledgement":
+            return False
+        self._by = "turn"
+        return True
+
+    def acknowledge(self) -> bool:
+        """The deadline's claim; False when the turn has already answered in place."""
+        if self._by == "turn":
+            return False
+        self._by = "acknowledgement"
+        return True
 
 
 @dataclass
@@ -43,11 +69,16 @@ class BackgroundTurns:
         *,
         invoke: bool,
         activity_id: str,
+        answer: InvokeAnswer | None = None,
     ) -> web.StreamResponse:
         """The turn's own response when it ends within `ack_seconds`, else an acknowledgement
-        (202, or for an invoke a message response) while it goes on in the background."""
+        (202, or for an invoke a message response) while it goes on in the background. An
+        invoke whose turn already answered in place (`answer`) is not acknowledged: all that
+        is left of it is saving its state."""
         task = asyncio.ensure_future(turn)
         done, _ = await asyncio.wait({task}, timeout=ack_seconds)
+        if task not in done and answer is not None and not answer.acknowledge():
+            done, _ = await asyncio.wait({task})
         if task in done:
             return task.result() or web.Response(status=201)
         self.running.add(task)

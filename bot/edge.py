@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from botbuilder.core import Bot, InvokeResponse
+from botbuilder.core import Bot, InvokeResponse, TurnContext
 from botbuilder.core.serializer_helper import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector.auth import BotFrameworkAuthentication
 from msrest.serialization import Model
 
-from bot.deadline import BackgroundTurns
+from bot.deadline import INVOKE_ANSWER, BackgroundTurns, InvokeAnswer
 from bot.envelope import MAX_BODY_BYTES, EnvelopeError, parse_activity
 from bot.storage import DEFAULT_CLAIM_TTL_S, ClaimStore
 from dialogs.attachments import AttachmentFetcher, bind_turn, unbind_turn
@@ -140,22 +140,30 @@ class MessagesEndpoint:
                 extra={"activity_id": activity.id, "conversation_id": activity.conversation.id},
             )
             return web.Response(status=200)
+        answer = InvokeAnswer()
         return await self._background.within(
-            self._turn(authenticated, activity),
+            self._turn(authenticated, activity, answer),
             self._ack_seconds,
             invoke=activity.type == ActivityTypes.invoke,
             activity_id=activity.id or "",
+            answer=answer,
         )
 
-    async def _turn(self, authenticated: Any, activity: Activity) -> web.StreamResponse:
+    async def _turn(
+        self, authenticated: Any, activity: Activity, answer: InvokeAnswer
+    ) -> web.StreamResponse:
         # Files the user sends in this turn are fetched by the app's one fetcher, which allows
         # (in local mode) only the file store of the Emulator this activity came from.
         files = bind_turn(self._files, activity.service_url or "")
+        bot = self._bot()
+
+        async def on_turn(context: TurnContext) -> None:
+            context.turn_state[INVOKE_ANSWER] = answer
+            await bot.on_turn(context)
+
         try:
             async with self.locks.hold(conversation_key(activity)):
-                invoke = await self._adapter.process_activity(
-                    authenticated, activity, self._bot().on_turn
-                )
+                invoke = await self._adapter.process_activity(authenticated, activity, on_turn)
         finally:
             unbind_turn(files)
         return _http_answer(activity, invoke)

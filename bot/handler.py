@@ -7,6 +7,7 @@ import logging
 from botbuilder.core import (
     ConversationState,
     InvokeResponse,
+    MessageFactory,
     PrivateConversationState,
     TurnContext,
     UserState,
@@ -14,18 +15,18 @@ from botbuilder.core import (
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import DialogExtensions
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+from botbuilder.schema.teams import MessagingExtensionQuery, MessagingExtensionResponse
 from msrest.serialization import Model
 
-from bot.deadline import kept_informed
+from bot.deadline import INVOKE_ANSWER, InvokeAnswer, kept_informed
 from bot.personal import POINTER, is_shared, run_in_personal_chat, speaker_name
 from cards.common import team_intro_card, welcome_card
-from dialogs.base import send_card
+from dialogs.base import CARD_ACTION_INVOKE, CARD_CONTENT_TYPE, answer_card, send_card
 from dialogs.main import MainDialog
-from topics import BY_ID
+from dialogs.search import RecordSearch
+from topics import BY_ID, REFRESH_VERBS
 
 log = logging.getLogger(__name__)
-
-ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
 
 
 class MessageInvokeResponse(Model):
@@ -46,6 +47,23 @@ class MessageInvokeResponse(Model):
         self.value = value
 
 
+class CardInvokeResponse(Model):
+    """An Universal Action answer that replaces the clicked card with `card` (for the person
+    who clicked). A msrest model for the same reason as `MessageInvokeResponse`."""
+
+    _attribute_map = {
+        "status_code": {"key": "statusCode", "type": "int"},
+        "type": {"key": "type", "type": "str"},
+        "value": {"key": "value", "type": "object"},
+    }
+
+    def __init__(self, card: dict[str, object]) -> None:
+        super().__init__()
+        self.status_code = 200
+        self.type = CARD_CONTENT_TYPE
+        self.value = card
+
+
 class SnowdeskBot(TeamsActivityHandler):
     """Hands every message and card action to the main router dialog; saves state after each turn.
 
@@ -60,6 +78,7 @@ class SnowdeskBot(TeamsActivityHandler):
         room_state: ConversationState,
         user_state: UserState,
         main_dialog: MainDialog,
+        search: RecordSearch,
         *,
         bot_app_id: str = "",
         progress_after_seconds: float = 5.0,
@@ -70,6 +89,7 @@ class SnowdeskBot(TeamsActivityHandler):
         self.introduced = self.room_state.create_property("Introduced")
         self.user_state = user_state
         self.main_dialog = main_dialog
+        self.search = search
         self.bot_app_id = bot_app_id
         self.progress_after_seconds = progress_after_seconds
         self.dialog_state = private_state.create_property("DialogState")
@@ -102,11 +122,18 @@ class SnowdeskBot(TeamsActivityHandler):
                 "shared": is_shared(activity),
             },
         )
-        if is_shared(activity) and await self._about_records(activity):
-            await run_in_personal_chat(turn_context, self.bot_app_id, self._personal_turn)
+        if await self._ran_in_personal_chat(turn_context):
             await turn_context.send_activity(POINTER.format(name=speaker_name(activity)))
             return
         await DialogExtensions.run_dialog(self.main_dialog, turn_context, self.dialog_state)
+
+    async def _ran_in_personal_chat(self, turn_context: TurnContext) -> bool:
+        """A shared conversation's turn about records runs in the speaker's personal chat."""
+        activity = turn_context.activity
+        if not (is_shared(activity) and await self._about_records(activity)):
+            return False
+        await run_in_personal_chat(turn_context, self.bot_app_id, self._personal_turn)
+        return True
 
     async def _personal_turn(self, personal: TurnContext) -> None:
         await DialogExtensions.run_dialog(self.main_dialog, personal, self.dialog_state)
@@ -115,7 +142,10 @@ class SnowdeskBot(TeamsActivityHandler):
     async def _about_records(self, activity: Activity) -> bool:
         """A card action or a request of a desk topic: its answer is someone's records."""
         if isinstance(activity.value, dict):
-            topic = BY_ID.get(".".join(str(activity.value.get("verb", "")).split(".")[:2]))
+            verb = str(activity.value.get("verb", ""))
+            if verb in REFRESH_VERBS:
+                return False  # a refresh answers only in place, seen only by who refreshed
+            topic = BY_ID.get(".".join(verb.split(".")[:2]))
             return topic is None or topic.desk is not None
         recognition = await self.main_dialog.recognizer.recognize_async(activity.text)
         topic = BY_ID.get(recognition.topic)
@@ -140,14 +170,31 @@ class SnowdeskBot(TeamsActivityHandler):
             if member.id != bot_id:
                 await send_card(turn_context, welcome_card(member.name))
 
+    async def on_teams_messaging_extension_query(
+        self, turn_context: TurnContext, query: MessagingExtensionQuery
+    ) -> MessagingExtensionResponse:
+        """The compose box's search of the employee's own tickets and cases."""
+        return await self.search.answer(turn_context, query)
+
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         # botbuilder 4.17.1's on_adaptive_card_invoke serialises its response twice under
         # CloudAdapter (HTTP 500), so Universal Actions are answered here directly.
         activity = turn_context.activity
-        if activity.name != ADAPTIVE_CARD_ACTION:
+        if activity.name != CARD_ACTION_INVOKE:
             return await super().on_invoke_activity(turn_context)
         action = (activity.value or {}).get("action") or {}
         activity.value = action.get("data") or {}
         activity.text = None
+        if await self._ran_in_personal_chat(turn_context):
+            pointer = POINTER.format(name=speaker_name(activity))
+            return InvokeResponse(status=200, body=MessageInvokeResponse(value=pointer))
         await DialogExtensions.run_dialog(self.main_dialog, turn_context, self.dialog_state)
+        # The card the turn made replaces the clicked one: a submitted form becomes its
+        # ticket, a refreshed card shows the record as it is now.
+        card = answer_card(turn_context)
+        answer: InvokeAnswer | None = turn_context.turn_state.get(INVOKE_ANSWER)
+        if card is not None and (answer is None or answer.answer_in_place()):
+            return InvokeResponse(status=200, body=CardInvokeResponse(card.content))
+        if card is not None:  # the request was acknowledged meanwhile: the card goes to the chat
+            await turn_context.send_activity(MessageFactory.attachment(card))
         return InvokeResponse(status=200, body=MessageInvokeResponse(value="Done."))

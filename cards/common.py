@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from microsoft_teams.cards import (
     AdaptiveCard,
     CardElement,
+    ExecuteAction,
     OpenUrlAction,
+    RefreshDefinition,
     RichTextBlock,
-    SubmitAction,
     TextBlock,
     TextInput,
     TextRun,
@@ -81,11 +82,19 @@ def subtle(text: str) -> TextRun:
     return TextRun(text=text, is_subtle=True)
 
 
-def new_card(body: list[CardElement], actions: list[Any] | None = None) -> AdaptiveCard:
+def new_card(
+    body: list[CardElement],
+    actions: list[Any] | None = None,
+    refresh: RefreshDefinition | None = None,
+) -> AdaptiveCard:
     """An Adaptive Card 1.5 with the given body and actions, the first `MAX_VISIBLE_ACTIONS`
-    shown as buttons and the rest in the card's overflow menu."""
+    shown as buttons and the rest in the card's overflow menu; `refresh` (see `refresh_with`)
+    brings a record's card up to date when its owner sees it again."""
     return AdaptiveCard(
-        version=CARD_VERSION, body=body, actions=with_overflow(actions or []) or None
+        version=CARD_VERSION,
+        body=body,
+        actions=with_overflow(actions or []) or None,
+        refresh=refresh,
     )
 
 
@@ -100,9 +109,23 @@ def with_overflow(actions: list[Any]) -> list[Any]:
     return actions
 
 
-def submit(title: str, verb: str, **data: Any) -> SubmitAction:
-    """An `Action.Submit` whose data carries the `verb` the handler routes on, plus ids."""
-    return SubmitAction(title=title, data={"verb": verb, **data})
+def submit(title: str, verb: str, **data: Any) -> ExecuteAction:
+    """A button: a Universal Action (`Action.Execute`) with its `verb`, plus ids in its data.
+
+    The data repeats the verb, so the same button works where the channel turns it into an
+    `Action.Submit` (the Emulator, Web Chat: `dialogs/base.py: to_attachment` decides).
+    """
+    return ExecuteAction(title=title, verb=verb, data={"verb": verb, **data})
+
+
+# Which of a record's cards its refresh rebuilds (the `view` in the refresh action's data).
+SUMMARY_VIEW, DETAILS_VIEW = "summary", "details"
+
+
+def refresh_with(verb: str, **data: Any) -> RefreshDefinition:
+    """The card's `refresh`: the action Teams runs to show the card as it is now. Whom it runs
+    for (`userIds`: the card's owner) is filled in where the card is sent."""
+    return RefreshDefinition(action=ExecuteAction(verb=verb, data={"verb": verb, **data}))
 
 
 def text_input(
@@ -166,16 +189,16 @@ def open_in_servicenow(url: str) -> list[OpenUrlAction]:
     return [OpenUrlAction(title="Open in ServiceNow", url=url)] if url else []
 
 
-def filter_buttons(current: str, verb: str) -> list[SubmitAction]:
+def filter_buttons(current: str, verb: str) -> list[ExecuteAction]:
     """Buttons that switch a list to the other filters, from its first page."""
     return [
         submit(f"Show {name}", verb, filter=name, offset=0) for name in FILTERS if name != current
     ]
 
 
-def paging_buttons(page: Paged, verb: str) -> list[SubmitAction]:
+def paging_buttons(page: Paged, verb: str) -> list[ExecuteAction]:
     """Previous / Next (keeping the filter), then the other filters."""
-    actions: list[SubmitAction] = []
+    actions: list[ExecuteAction] = []
     if page.has_previous:
         offset = max(page.offset - page.page_size, 0)
         actions.append(submit("Previous", verb, filter=page.filter, offset=offset))
@@ -185,7 +208,7 @@ def paging_buttons(page: Paged, verb: str) -> list[SubmitAction]:
     return actions + filter_buttons(page.filter, verb)
 
 
-def topic_buttons() -> list[SubmitAction]:
+def topic_buttons() -> list[ExecuteAction]:
     """One button per topic of the menu; each starts its topic."""
     return [submit(topic.title, topic.verb) for topic in MENU]
 
@@ -242,7 +265,7 @@ def team_intro_card() -> AdaptiveCard:
     return new_card(body)
 
 
-def message_card(text: str, actions: list[SubmitAction] | None = None) -> AdaptiveCard:
+def message_card(text: str, actions: list[ExecuteAction] | None = None) -> AdaptiveCard:
     """A short card with one paragraph and optional buttons."""
     return new_card([TextBlock(text=text, wrap=True)], actions)
 
@@ -289,4 +312,12 @@ def switch_topic_card(
             submit(f"Switch to {new.title}", new.verb, entities=entities, text=text),
             submit("Keep going", CONTINUE_VERB),
         ],
+    )
+
+
+def someone_elses_card() -> AdaptiveCard:
+    """What a record's card shows anyone but its owner: that it is someone's, and no details."""
+    return message_card(
+        "This card shows someone else's ticket or case, so only they can see it. "
+        "Say “help” to me to see your own."
     )

@@ -17,24 +17,28 @@ from microsoft_teams.cards import (
     Column,
     ColumnSet,
     Container,
+    ExecuteAction,
     Fact,
     FactSet,
+    RefreshDefinition,
     ShowCardAction,
-    SubmitAction,
     TextBlock,
 )
 
 from cards.common import (
     ADD_COMMENT,
     DESCRIPTION_MAX,
+    DETAILS_VIEW,
     FILTER_TITLES,
     SHORT_DESCRIPTION_MAX,
+    SUMMARY_VIEW,
     comment_form,
     form_buttons,
     format_when,
     new_card,
     open_in_servicenow,
     paging_buttons,
+    refresh_with,
     strong,
     submit,
     subtle,
@@ -42,7 +46,7 @@ from cards.common import (
     user_text,
 )
 from flows.models import CasePage, Comment, HRCase, HRService, RecordUpdates
-from topics import HR_CASE_DETAILS, HR_CASE_UPDATES, HR_CREATE_CASE, HR_LIST_CASES
+from topics import HR_CASE_DETAILS, HR_CASE_UPDATES, HR_CREATE_CASE, HR_LIST_CASES, REFRESH
 
 SUBJECT_MAX = SHORT_DESCRIPTION_MAX  # the subject is the case's short description
 
@@ -138,7 +142,12 @@ def case_card(case: HRCase, *, tz: str | None) -> AdaptiveCard:
         submit("Details", HR_CASE_DETAILS.verb, number=case.number),
         submit("Updates", HR_CASE_UPDATES.verb, number=case.number),
     ]
-    return new_card(body, actions + open_in_servicenow(case.url))
+    return new_card(body, actions + open_in_servicenow(case.url), _refresh(case, SUMMARY_VIEW))
+
+
+def _refresh(case: HRCase, view: str) -> RefreshDefinition:
+    """Teams shows the owner this card as the case is now (`view`: this card or details)."""
+    return refresh_with(HR_CASE_DETAILS.action(REFRESH), number=case.number, view=view)
 
 
 def _comment_block(comment: Comment, tz: str | None) -> list[CardElement]:
@@ -175,7 +184,7 @@ def case_details_card(case: HRCase, *, comment_key: str, tz: str | None) -> Adap
     # The same order as a ticket's: what the employee may do first, then Updates and the link.
     actions: list[Any] = [comment_action(case, comment_key)] if case.active else []
     actions.append(submit("Updates", HR_CASE_UPDATES.verb, number=case.number))
-    return new_card(body, actions + open_in_servicenow(case.url))
+    return new_card(body, actions + open_in_servicenow(case.url), _refresh(case, DETAILS_VIEW))
 
 
 def _case_row(case: HRCase, tz: str | None) -> ColumnSet:
@@ -205,7 +214,7 @@ def _list_heading(page: CasePage) -> str:
     return f"Your {label}: {first}–{last} of {page.total}"
 
 
-def _list_actions(page: CasePage) -> list[SubmitAction]:
+def _list_actions(page: CasePage) -> list[ExecuteAction]:
     actions = paging_buttons(page, HR_LIST_CASES.action("page"))
     if not page.items:
         actions.insert(0, submit(HR_CREATE_CASE.title, HR_CREATE_CASE.verb))

@@ -19,6 +19,7 @@ from microsoft_teams.cards import (
     Container,
     Fact,
     FactSet,
+    RefreshDefinition,
     RichTextBlock,
     ShowCardAction,
     TextBlock,
@@ -27,14 +28,17 @@ from microsoft_teams.cards import (
 from cards.common import (
     ADD_COMMENT,
     DESCRIPTION_MAX,
+    DETAILS_VIEW,
     FILTER_TITLES,
     SHORT_DESCRIPTION_MAX,
+    SUMMARY_VIEW,
     comment_form,
     form_buttons,
     format_when,
     new_card,
     open_in_servicenow,
     paging_buttons,
+    refresh_with,
     strong,
     submit,
     subtle,
@@ -43,7 +47,7 @@ from cards.common import (
 )
 from flows.models import Choice as FieldChoice
 from flows.models import Comment, RecordUpdates, Ticket, TicketPage
-from topics import IT_CREATE_TICKET, IT_LIST_TICKETS, IT_TICKET_DETAILS, IT_TICKET_UPDATES
+from topics import IT_CREATE_TICKET, IT_LIST_TICKETS, IT_TICKET_DETAILS, IT_TICKET_UPDATES, REFRESH
 from topics import IT_UPDATE_TICKET as UPDATE
 
 URGENCY_LABELS: dict[str, str] = {"high": "High", "medium": "Medium", "low": "Low"}
@@ -163,7 +167,14 @@ def ticket_card(ticket: Ticket, *, tz: str | None, notes: Sequence[str] = ()) ->
         submit("Details", IT_TICKET_DETAILS.verb, number=ticket.number),
         submit("Updates", IT_TICKET_UPDATES.verb, number=ticket.number),
     ]
-    return new_card(body, [*actions, *open_in_servicenow(ticket.url)])
+    return new_card(
+        body, [*actions, *open_in_servicenow(ticket.url)], _refresh(ticket, SUMMARY_VIEW)
+    )
+
+
+def _refresh(ticket: Ticket, view: str) -> RefreshDefinition:
+    """Teams shows the owner this card as the ticket is now (`view`: this card or details)."""
+    return refresh_with(IT_TICKET_DETAILS.action(REFRESH), number=ticket.number, view=view)
 
 
 def ticket_details_card(ticket: Ticket, *, comment_key: str, tz: str | None) -> AdaptiveCard:
@@ -188,7 +199,9 @@ def ticket_details_card(ticket: Ticket, *, comment_key: str, tz: str | None) -> 
             submit("Add a file", UPDATE.action("attach"), number=ticket.number),
         ]
     actions.append(submit("Updates", IT_TICKET_UPDATES.verb, number=ticket.number))
-    return new_card(body, [*actions, *open_in_servicenow(ticket.url)])
+    return new_card(
+        body, [*actions, *open_in_servicenow(ticket.url)], _refresh(ticket, DETAILS_VIEW)
+    )
 
 
 def _section(title: str, *items: CardElement) -> Container:

@@ -7,6 +7,7 @@ paging options are read here too, so a tampered button is harmless on both desks
 
 from __future__ import annotations
 
+import logging
 import re
 from abc import abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
@@ -22,7 +23,9 @@ from dialogs.base import TopicDialog, TopicOptions, record_number, send_card
 from flows.errors import RecordNotFound
 from flows.models import Employee, ListFilter, ServiceRecord
 from flows.orchestrator import Orchestrator
-from topics import Topic
+from topics import REFRESH, Topic
+
+log = logging.getLogger(__name__)
 
 Result = TypeVar("Result")
 # A system handler that reads one of the user's records: (orchestrator, user, number or None).
@@ -88,7 +91,25 @@ class AnsweringTopic(TopicDialog):
             # Never another record (the user's latest) for a number that cannot exist.
             await inner_dc.context.send_activity(self.desk.not_a_number.format(typed=typed))
             return await inner_dc.end_dialog()
+        if REFRESH in self.topic.actions and topic_options.verb == self.topic.action(REFRESH):
+            return await self._refresh_quietly(inner_dc, topic_options)
         return await self.guarded(inner_dc, lambda: self.answer(inner_dc, topic_options))
+
+    async def _refresh_quietly(self, dc: DialogContext, options: TopicOptions) -> DialogTurnResult:
+        """A card's refresh. Teams runs it each time the card is seen, so a failure leaves the
+        card as it was and posts nothing (no typing, no error message in the chat)."""
+        try:
+            await self.refresh(dc, options)
+        except Exception as error:
+            log.info(
+                "card.refresh_failed",
+                extra={"topic": self.topic_id, "error_type": type(error).__name__},
+            )
+        return await dc.end_dialog()
+
+    async def refresh(self, dc: DialogContext, options: TopicOptions) -> None:
+        """Send the record's card as the record is now (topics that declare `refresh`)."""
+        raise NotImplementedError(f"{self.topic_id} declares no {REFRESH} action")
 
     async def guarded(
         self, dc: DialogContext, work: Callable[[], Awaitable[bool]]

@@ -34,7 +34,13 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 KEEP_GOING = "OK, let's carry on where we were: the card above is still open."
 # The key of card data that names whom the card was made for; the router refuses anyone else.
 OWNER = "for"
-SUBMITTING = frozenset({"Action.Submit", "Action.Execute"})
+SUBMIT, EXECUTE = "Action.Submit", "Action.Execute"
+SUBMITTING = frozenset({SUBMIT, EXECUTE})
+CARD_ACTION_INVOKE = "adaptiveCard/action"
+TEAMS = "msteams"
+# Channels that send `Action.Execute` back as an `adaptiveCard/action` invoke.
+UNIVERSAL_ACTION_CHANNELS = frozenset({TEAMS})
+_ANSWER_CARD = "snowdesk.answer_card"
 EmployeeResolver = Callable[[TurnContext], Awaitable[Employee]]
 
 
@@ -90,6 +96,9 @@ class TopicDialog(ComponentDialog):
     topic: ClassVar[Topic]
     # Verbs of cards this topic sent and handles while it is running (e.g. "it.create_ticket.submit").
     continue_verbs: ClassVar[frozenset[str]] = frozenset()
+    # Verbs of the topic's own declared actions (`Topic.action`) this dialog acts on, whether
+    # one starts it or arrives while it runs; MainDialog refuses a dialog that misses one.
+    action_verbs: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, deps: TopicDeps) -> None:
         super().__init__(type(self).__name__)
@@ -119,37 +128,35 @@ class TopicDialog(ComponentDialog):
 
     async def explain(self, dc: DialogContext, error: Exception) -> None:
         """Tell the user in one sentence why that did not work (unexpected errors: logged, with id)."""
-        match error:
-            case NotAllowed():
-                await dc.context.send_activity(f"Sorry, I can't do that: {error.reason}.")
-            case UnknownEmployee():
-                await dc.context.send_activity(
-                    UNKNOWN_EMPLOYEE.format(field=error.field, value_kind=error.value_kind)
-                )
-            case _:
-                await self.report_failure(dc, error)
+        await dc.context.send_activity(failure_answer(error, self.topic_id, dc.context.activity))
 
     async def fail(self, dc: DialogContext, error: Exception) -> DialogTurnResult:
         """Graceful exit: explain the failure, end the topic; the next message starts fresh."""
         await self.explain(dc, error)
         return await dc.end_dialog()
 
-    async def report_failure(self, dc: DialogContext, error: Exception) -> None:
-        """Log the failure with a reference id and tell the user in one sentence with that id."""
-        reference = new_reference_id()
-        activity = dc.context.activity
-        log.warning(
-            "topic.failed",
-            exc_info=not is_outage(error),
-            extra={
-                "topic": self.topic_id,
-                "ref": reference,
-                "error_type": type(error).__name__,
-                "activity_id": activity.id,
-                "conversation_id": activity.conversation.id if activity.conversation else "",
-            },
-        )
-        await dc.context.send_activity(failure_sentence(error, reference))
+
+def failure_answer(error: Exception, where: str, activity: Activity) -> str:
+    """The one sentence a failure gets; an unexpected one is logged with the reference id the
+    sentence gives (`where`: the topic, or whatever else was answering)."""
+    match error:
+        case NotAllowed():
+            return f"Sorry, I can't do that: {error.reason}."
+        case UnknownEmployee():
+            return UNKNOWN_EMPLOYEE.format(field=error.field, value_kind=error.value_kind)
+    reference = new_reference_id()
+    log.warning(
+        "topic.failed",
+        exc_info=not is_outage(error),
+        extra={
+            "topic": where,
+            "ref": reference,
+            "error_type": type(error).__name__,
+            "activity_id": activity.id,
+            "conversation_id": activity.conversation.id if activity.conversation else "",
+        },
+    )
+    return failure_sentence(error, reference)
 
 
 _FAILURES = {
@@ -179,19 +186,51 @@ async def send_plain(context: TurnContext, text: str) -> None:
     )
 
 
-def to_attachment(card: AdaptiveCard, owner: str = "") -> Attachment:
-    """Wrap a typed card as a Bot Framework attachment (the one place cards meet botbuilder);
-    with an `owner`, every action's data says whom the card was made for."""
+def to_attachment(card: AdaptiveCard, owner: str = "", channel: str = TEAMS) -> Attachment:
+    """Wrap a typed card as a Bot Framework attachment (the one place cards meet botbuilder).
+
+    With an `owner`, every action's data says whom the card was made for, and the card's
+    `refresh` runs for them alone. Teams gets Universal Actions (`Action.Execute`, each with an
+    `Action.Submit` fallback for clients older than 1.4); channels without them (the Emulator,
+    Web Chat) get the same buttons as `Action.Submit` and no `refresh`.
+    """
     content = card_to_dict(card)
+    if channel in UNIVERSAL_ACTION_CHANNELS:
+        _for_teams(content, owner)
+    else:
+        _as_submits(content)
     if owner:
         _stamp_owner(content, owner)
     return Attachment(content_type=CARD_CONTENT_TYPE, content=content)
 
 
 async def send_card(context: TurnContext, card: AdaptiveCard) -> None:
-    """Send one Adaptive Card, made for the person this turn answers."""
-    attachment = to_attachment(card, card_owner(context.activity))
-    await context.send_activity(MessageFactory.attachment(attachment))
+    """Send one Adaptive Card, made for the person this turn answers.
+
+    In a Universal Action's turn (an `adaptiveCard/action` invoke) the card is not sent but kept
+    as the invoke's answer, which replaces the clicked card in place (`answer_card`); should a
+    turn make two cards, the earlier one is sent as a message.
+    """
+    activity = context.activity
+    attachment = to_attachment(card, card_owner(activity), activity.channel_id or "")
+    if not is_card_action(activity):
+        await context.send_activity(MessageFactory.attachment(attachment))
+        return
+    earlier: Attachment | None = context.turn_state.get(_ANSWER_CARD)
+    context.turn_state[_ANSWER_CARD] = attachment
+    if earlier is not None:
+        await context.send_activity(MessageFactory.attachment(earlier))
+
+
+def answer_card(context: TurnContext) -> Attachment | None:
+    """The card a Universal Action's turn answers with (the last one it made), if any."""
+    attachment: Attachment | None = context.turn_state.get(_ANSWER_CARD)
+    return attachment
+
+
+def is_card_action(activity: Activity) -> bool:
+    """True for a Universal Action (`Action.Execute` pressed, or a card's refresh)."""
+    return bool(activity.type == ActivityTypes.invoke and activity.name == CARD_ACTION_INVOKE)
 
 
 def card_owner(activity: Activity) -> str:
@@ -199,16 +238,52 @@ def card_owner(activity: Activity) -> str:
     return (activity.from_property.id if activity.from_property else "") or ""
 
 
-def _stamp_owner(node: Any, owner: str) -> None:
-    """Put `owner` into the data of every Submit/Execute action, nested cards included."""
+def _for_teams(content: dict[str, Any], owner: str) -> None:
+    """Each `Action.Execute` falls back to the same `Action.Submit`; the refresh is the owner's
+    (without an owner there is nobody whose view it could be)."""
+    refresh = content.get("refresh", {}).get("action")
+    for action in _actions(content):
+        if action.get("type") == EXECUTE and action is not refresh:
+            action["fallback"] = _submit_of(action)
+    if owner and "refresh" in content:
+        content["refresh"]["userIds"] = [owner]
+    else:
+        content.pop("refresh", None)
+
+
+def _as_submits(content: dict[str, Any]) -> None:
+    content.pop("refresh", None)
+    for action in _actions(content):
+        if action.get("type") == EXECUTE:
+            action.update(_submit_of(action))
+            action.pop("verb", None)
+
+
+def _submit_of(execute: dict[str, Any]) -> dict[str, Any]:
+    """The `Action.Submit` twin of an `Action.Execute` (its data carries the verb too)."""
+    kept = ("title", "data", "associatedInputs", "mode", "tooltip", "isEnabled", "iconUrl")
+    return {"type": SUBMIT, **{key: execute[key] for key in kept if key in execute}}
+
+
+def _actions(node: Any) -> list[dict[str, Any]]:
+    """Every action object in a card, nested cards and select actions included."""
+    found: list[dict[str, Any]] = []
     if isinstance(node, dict):
-        if node.get("type") in SUBMITTING and isinstance(node.get("data"), dict):
-            node["data"][OWNER] = owner
+        if str(node.get("type", "")).startswith("Action."):
+            found.append(node)
         for value in node.values():
-            _stamp_owner(value, owner)
+            found += _actions(value)
     elif isinstance(node, list):
         for item in node:
-            _stamp_owner(item, owner)
+            found += _actions(item)
+    return found
+
+
+def _stamp_owner(node: Any, owner: str) -> None:
+    """Put `owner` into the data of every Submit/Execute action, nested cards included."""
+    for action in _actions(node):
+        if action.get("type") in SUBMITTING and isinstance(action.get("data"), dict):
+            action["data"][OWNER] = owner
 
 
 def plain(data: dict[str, Any] | None, key: str) -> str:

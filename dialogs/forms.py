@@ -21,7 +21,7 @@ from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from dialogs._text import MAX_CHARS
 from dialogs.actions import card_submit
-from dialogs.base import TopicDialog, TopicOptions, send_card
+from dialogs.base import TopicDialog, TopicOptions, plain, send_card
 
 log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -154,6 +154,7 @@ class FormTopic(TopicDialog):
         super().__init_subclass__(**kwargs)
         if hasattr(cls, "topic"):
             cls.continue_verbs = frozenset({cls.submit_verb(), cls.cancel_verb()})
+            cls.action_verbs = cls.continue_verbs
 
     @classmethod
     def submit_verb(cls) -> str:
@@ -179,13 +180,16 @@ class FormTopic(TopicDialog):
     async def create(self, dc: DialogContext, draft: BaseModel, key: str) -> AdaptiveCard:
         """Create the record (idempotent on `key`) and return the card that answers."""
 
+    @abstractmethod
+    async def created(self, dc: DialogContext, key: str) -> AdaptiveCard | None:
+        """The card of the record the draft with `key` became, or None when it became none."""
+
     async def on_begin_dialog(self, inner_dc: DialogContext, options: object) -> DialogTurnResult:
         topic_options = TopicOptions.of(options)
         state = topic_state(inner_dc)
         if topic_options.verb == self.cancel_verb():
-            # Cancel on a form whose topic already ended: say so rather than open a new form.
-            await inner_dc.context.send_activity(CANCELLED)
-            return await inner_dc.end_dialog()
+            # Cancel on a form whose topic already ended (often: its record was created).
+            return await self._cancel(inner_dc, plain(topic_options.data, DRAFT_KEY))
         if topic_options.verb == self.submit_verb() and topic_options.data:
             # A Submit from a form whose topic already ended (double click, redelivery, restart).
             state[DRAFT_KEY] = str(topic_options.data.get(DRAFT_KEY) or _new_key())
@@ -208,8 +212,7 @@ class FormTopic(TopicDialog):
         if submit is None:
             return await self._take_typed_detail(inner_dc, state)
         if submit.verb == self.cancel_verb():
-            await inner_dc.context.send_activity(CANCELLED)
-            return await inner_dc.end_dialog()
+            return await self._cancel(inner_dc, str(state.get(DRAFT_KEY) or ""))
         state[DRAFT] = {**state.get(DRAFT, {}), **submit.data}
         return await self._submit(inner_dc, state)
 
@@ -242,6 +245,19 @@ class FormTopic(TopicDialog):
             await self._offer_retry(dc, state)
             return Dialog.end_of_turn
         await send_card(dc.context, card)
+        return await dc.end_dialog()
+
+    async def _cancel(self, dc: DialogContext, key: str) -> DialogTurnResult:
+        """Cancel: "nothing was created" only when that is true; a form whose record exists
+        (submitted before, or a create that timed out yet happened) answers with its card."""
+        try:
+            card = await self.created(dc, key) if key else None
+        except Exception as error:  # unknown whether it was created: never claim it was not
+            return await self.fail(dc, error)
+        if card is None:
+            await dc.context.send_activity(CANCELLED)
+        else:
+            await send_card(dc.context, card)
         return await dc.end_dialog()
 
     async def _offer_retry(self, dc: DialogContext, state: dict[str, Any]) -> None:

@@ -17,12 +17,12 @@ from botbuilder.dialogs import (
     DialogTurnResult,
 )
 
-from cards.common import disambiguation_card, help_card, switch_topic_card
+from cards.common import disambiguation_card, help_card, someone_elses_card, switch_topic_card
 from dialogs.actions import CardSubmit, card_submit
 from dialogs.base import OWNER, TopicDialog, TopicOptions, card_owner, send_card
 from dialogs.forms import AWAITS_TEXT, SHOWN_AT
 from dialogs.recognizer import DISAMBIGUATION_THRESHOLD, Recognition, TextRecognizer
-from topics import BY_ID, CANCEL, CONTINUE_VERB, GREETING, HELP, NONE
+from topics import BY_ID, CANCEL, CONTINUE_VERB, GREETING, HELP, NONE, REFRESH_VERBS
 
 CANCELLED = "OK, I've stopped. Nothing was sent to ServiceNow."
 STARTING_OVER = "OK, let's start over."
@@ -58,6 +58,9 @@ class MainDialog(ComponentDialog):
         self.form_idle_seconds = form_idle_seconds
         self.topics: dict[str, TopicDialog] = {}
         for topic in topics:
+            unhandled = topic.topic.action_verbs - topic.action_verbs
+            if unhandled:  # a button with such a verb would reach no handler
+                raise ValueError(f"{topic.id} handles none of {sorted(unhandled)}")
             self.add_dialog(topic)
             self.topics[topic.topic_id] = topic
 
@@ -79,7 +82,11 @@ class MainDialog(ComponentDialog):
     async def _route_card_action(self, dc: DialogContext, submit: CardSubmit) -> None:
         owner = submit.data.get(OWNER)
         if owner is not None and owner != card_owner(dc.context.activity):
-            await dc.context.send_activity(NOT_YOUR_CARD)
+            if submit.verb in REFRESH_VERBS:
+                # Someone else sees a record's card (a shared chat): the neutral view.
+                await send_card(dc.context, someone_elses_card())
+            else:
+                await dc.context.send_activity(NOT_YOUR_CARD)
             return
         active = self._active_topic(dc)
         if submit.verb == CONTINUE_VERB:

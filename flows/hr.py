@@ -23,6 +23,7 @@ from flows.models import (
 from flows.orchestrator import Orchestrator
 from flows.records import (
     ACTIVE_FILTER,
+    SEARCH_RESULTS,
     cached_page,
     choices,
     found,
@@ -30,6 +31,7 @@ from flows.records import (
     must_be_open,
     record_lookup,
     row_to_model,
+    search_terms,
     your_changes,
 )
 
@@ -86,6 +88,12 @@ async def create_case(
     return _case(orch, found(result.first, None))
 
 
+async def created_case(orch: Orchestrator, user: Employee, idempotency_key: str) -> HRCase | None:
+    """The case a create with this key opened, as it is now; None when it opened none."""
+    made = (await orch.created("HRSD.CreateCase", user, idempotency_key)).first
+    return await get_case_details(orch, user, made["number"]) if made else None
+
+
 async def get_case_details(orch: Orchestrator, user: Employee, number: str | None) -> HRCase:
     """One of the employee's cases with its latest comment; None = the latest updated."""
     result = await orch.run("HRSD.GetCaseDetails", record_lookup(number), user)
@@ -126,6 +134,13 @@ async def list_cases(
 
     page = f"{filter}/{offset}/{page_size}"
     return await cached_page(orch.cache, _list_scope(user), page, CasePage, read)
+
+
+async def search_cases(orch: Orchestrator, user: Employee, text: str) -> list[HRCase]:
+    """The employee's HR cases whose number or subject contains `text` (no text: the latest),
+    most recently updated first, filtered to them as "my HR cases" is."""
+    result = await orch.run("HRSD.SearchUserCases", search_terms(text), user, limit=SEARCH_RESULTS)
+    return [_case(orch, row) for row in result.rows]
 
 
 def _list_scope(user: Employee) -> str:

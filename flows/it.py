@@ -27,6 +27,7 @@ from flows.models import (
 from flows.orchestrator import Orchestrator, ScenarioResult
 from flows.records import (
     ACTIVE_FILTER,
+    SEARCH_RESULTS,
     cached_page,
     choices,
     found,
@@ -34,6 +35,7 @@ from flows.records import (
     must_be_open,
     record_lookup,
     row_to_model,
+    search_terms,
     your_changes,
 )
 
@@ -107,6 +109,12 @@ async def create_ticket(
     row = found(result.first, None)
     await _remember(orch, user, [row])
     return _ticket(orch, row)
+
+
+async def created_ticket(orch: Orchestrator, user: Employee, idempotency_key: str) -> Ticket | None:
+    """The ticket a create with this key opened, as it is now; None when it opened none."""
+    made = (await orch.created("ITSM.CreateTicket", user, idempotency_key)).first
+    return await get_ticket_details(orch, user, made["number"]) if made else None
 
 
 async def get_ticket_details(orch: Orchestrator, user: Employee, number: str | None) -> Ticket:
@@ -191,6 +199,16 @@ async def list_tickets(
 
     page = f"{filter}/{offset}/{page_size}"
     return await cached_page(orch.cache, _list_scope(user), page, TicketPage, read)
+
+
+async def search_tickets(orch: Orchestrator, user: Employee, text: str) -> list[Ticket]:
+    """The employee's tickets whose number or summary contains `text` (no text: the latest),
+    most recently updated first, filtered to them as "my tickets" is."""
+    result = await orch.run(
+        "ITSM.SearchUserTickets", search_terms(text), user, limit=SEARCH_RESULTS
+    )
+    await _remember(orch, user, result.rows)
+    return [_ticket(orch, row) for row in result.rows]
 
 
 async def add_comment(

@@ -117,6 +117,15 @@ class Orchestrator:
             await self.cache.set(key, record, ttl_seconds=IDEMPOTENCY_TTL_S)
         return self._result(template, [record])
 
+    async def created(
+        self, scenario: str, user: Employee | None, idempotency_key: str
+    ) -> ScenarioResult:
+        """What a create run with this key made (no row when it made nothing), as `run`
+        answered it; nothing is asked of ServiceNow."""
+        template = self.templates.get(scenario)
+        made = await self.cache.get(_idempotency_key(template, user, idempotency_key))
+        return self._result(template, [made] if made is not None else [])
+
     async def _read(
         self,
         template: Template,

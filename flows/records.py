@@ -18,11 +18,14 @@ from flows.cache import MetadataCache
 from flows.errors import NotAllowed, RecordNotFound
 from flows.models import Choice, Employee, ListFilter, RecordUpdates
 from flows.orchestrator import Orchestrator
+from servicenow.query import unsafe_reason
 
 M = TypeVar("M", bound=BaseModel)
 # A list the employee's own change makes stale at once (its scope's generation moves on); an
 # agent's change shows in "my tickets" / "my cases" after at most this long.
 LIST_TTL_S = 60
+SEARCH_MAX = 100  # longer than any number or summary words worth searching for
+SEARCH_RESULTS = 10
 _SYS_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -40,6 +43,17 @@ def found(row: dict[str, Any] | None, number: str | None) -> dict[str, Any]:
     if row is None:
         raise RecordNotFound(number)
     return row
+
+
+def search_terms(text: str) -> dict[str, str]:
+    """The variables of a search for `text` in numbers and summaries; empty text = no search
+    clause, so the employee's most recent records. Refuses what no safe query can carry."""
+    words = " ".join(text.split())[:SEARCH_MAX]
+    if not words:
+        return {}
+    if unsafe_reason(words) is not None:
+        raise NotAllowed("I can only search for words and numbers")
+    return {"SearchText": words}
 
 
 def record_lookup(number: str | None) -> dict[str, str]:

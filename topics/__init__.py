@@ -17,6 +17,8 @@ from typing import Literal
 Desk = Literal["hr", "it"]
 # What a topic does with records; the recogniser's rules and the menus read it.
 Kind = Literal["create", "details", "status", "updates", "list", "update", "router"]
+# The action of a record's card that Teams runs to show the card as the record is now.
+REFRESH = "refresh"
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ IT_TICKET_DETAILS = Topic(
     description="Show everything about one of your IT tickets",
     desk="it",
     counterpart="hr.case_details",
+    actions=(REFRESH,),
 )
 IT_LIST_TICKETS = Topic(
     "it.list_tickets",
@@ -131,7 +134,7 @@ HR_CASE_DETAILS = Topic(
     description="Show everything about one of your HR cases, e.g. HRC0001234",
     desk="hr",
     counterpart="it.ticket_details",
-    actions=("comment",),
+    actions=("comment", REFRESH),
 )
 HR_CASE_UPDATES = Topic(
     "hr.case_updates",
@@ -186,6 +189,8 @@ TOPICS: tuple[Topic, ...] = (
 # The switch card's "Keep going": the router re-asks the running topic's question.
 CONTINUE_VERB = "router.continue"
 BY_ID: dict[str, Topic] = {topic.id: topic for topic in TOPICS}
+# The verbs of record cards' refresh actions (each declared as its topic's `refresh`).
+REFRESH_VERBS: frozenset[str] = frozenset(t.action(REFRESH) for t in TOPICS if REFRESH in t.actions)
 
 
 def _menu() -> tuple[Topic, ...]:

@@ -10,8 +10,9 @@ import secrets
 
 from botbuilder.dialogs import DialogContext
 
-from cards.hr import case_details_card
-from dialogs.base import TopicOptions, plain, send_card, user_zone
+from cards.common import SUMMARY_VIEW
+from cards.hr import case_card, case_details_card
+from dialogs.base import TopicOptions, plain, record_number, send_card, user_zone
 from dialogs.hr._common import COMMENT_VERB, CommentingHRTopic
 from flows import hr
 from topics import HR_CASE_DETAILS
@@ -21,6 +22,7 @@ class CaseDetails(CommentingHRTopic):
     """Show one of the user's HR cases; add a comment to it from its card."""
 
     topic = HR_CASE_DETAILS
+    action_verbs = HR_CASE_DETAILS.action_verbs
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
         if options.verb == COMMENT_VERB:
@@ -30,6 +32,20 @@ class CaseDetails(CommentingHRTopic):
         else:
             await self._show(dc, options)
         return True
+
+    async def refresh(self, dc: DialogContext, options: TopicOptions) -> None:
+        """The case's card (the one that was opened, or its details) as the case is now."""
+        number = record_number(options)
+        if number is None:
+            return
+        user = await self.employee(dc)
+        case = await hr.get_case_details(self.deps.orchestrator, user, number)
+        tz = user_zone(dc.context)
+        if plain(options.data, "view") == SUMMARY_VIEW:
+            card = case_card(case, tz=tz)
+        else:
+            card = case_details_card(case, comment_key=secrets.token_hex(8), tz=tz)
+        await send_card(dc.context, card)
 
     async def _show(self, dc: DialogContext, options: TopicOptions) -> None:
         case = await self.read(dc, hr.get_case_details, options)

@@ -18,6 +18,7 @@ class CaseUpdates(CommentingHRTopic):
     "add to HRC… that I sent the form" and "I want to add a comment" write, as on IT."""
 
     topic = HR_CASE_UPDATES
+    action_verbs = HR_CASE_UPDATES.action_verbs  # "Stop updates" (mute)
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
         if options.entities.get("comment") and not options.verb:

@@ -66,6 +66,11 @@ class CreateCase(FormTopic):
         case = await hr.create_case(self.deps.orchestrator, user, case_draft, key)
         return case_card(case, tz=user_zone(dc.context))
 
+    async def created(self, dc: DialogContext, key: str) -> AdaptiveCard | None:
+        user = await self.employee(dc)
+        case = await hr.created_case(self.deps.orchestrator, user, key)
+        return case_card(case, tz=user_zone(dc.context)) if case else None
+
     async def _services(self, dc: DialogContext) -> list[HRService]:
         state = topic_state(dc)
         if SERVICES not in state:

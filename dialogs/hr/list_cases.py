@@ -16,6 +16,7 @@ class ListCases(HRTopic):
     """One page of the user's HR cases; the card's buttons page and switch the filter."""
 
     topic = HR_LIST_CASES
+    action_verbs = HR_LIST_CASES.action_verbs
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
         await self.show_typing(dc.context)

@@ -97,6 +97,11 @@ class CreateTicket(FormTopic):
         notes = await self._attach_files(dc, user, ticket)
         return ticket_card(ticket, tz=user_zone(dc.context), notes=notes)
 
+    async def created(self, dc: DialogContext, key: str) -> AdaptiveCard | None:
+        user = await self.employee(dc)
+        ticket = await it.created_ticket(self.deps.orchestrator, user, key)
+        return ticket_card(ticket, tz=user_zone(dc.context)) if ticket else None
+
     def _keep_files(self, dc: DialogContext) -> bool:
         """Remember the files this activity carries; True when it carried any."""
         files = files_in(dc.context.activity)

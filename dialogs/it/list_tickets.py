@@ -17,6 +17,7 @@ class ListTickets(ITTopic):
     """One page of the user's IT tickets; the card's buttons page and switch the filter."""
 
     topic = IT_LIST_TICKETS
+    action_verbs = IT_LIST_TICKETS.action_verbs
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
         await self.show_typing(dc.context)

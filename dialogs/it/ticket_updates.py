@@ -16,6 +16,7 @@ class TicketUpdates(ITTopic):
     """A short text answer for the named ticket or the user's most recently updated one."""
 
     topic = IT_TICKET_UPDATES
+    action_verbs = IT_TICKET_UPDATES.action_verbs  # "Stop updates" (mute)
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
         updates = await self.read(dc, it.get_ticket_updates, options)

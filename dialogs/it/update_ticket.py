@@ -31,6 +31,7 @@ class UpdateTicket(ITTopic):
     """Change one of the user's tickets and show it again."""
 
     topic = IT_UPDATE_TICKET
+    action_verbs = IT_UPDATE_TICKET.action_verbs
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
         typed = options.entities.get("comment", "") if not options.verb else ""

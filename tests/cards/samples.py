@@ -134,6 +134,7 @@ SAMPLE_CARDS: dict[str, Callable[[], AdaptiveCard]] = {
         [common.submit("Details", IT_TICKET_DETAILS.verb, number="INC0010023")],
     ),
     "team_intro": lambda: common.team_intro_card(),
+    "someone_elses": lambda: common.someone_elses_card(),
     "comment_form": lambda: common.comment_form("INC0010023", "it.update_ticket.comment", "k"),
     "confirm_comment": lambda: common.confirm_comment_card(
         number="INC0010023",

@@ -23,7 +23,7 @@ OPENED = WHEN
 
 
 def _verbs(card: dict[str, Any]) -> list[str]:
-    return [a["data"]["verb"] for a in card.get("actions", []) if a["type"] == "Action.Submit"]
+    return [a["data"]["verb"] for a in card.get("actions", []) if a["type"] == "Action.Execute"]
 
 
 def _texts(node: object) -> list[str]:

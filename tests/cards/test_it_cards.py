@@ -27,7 +27,7 @@ def _texts(node: object) -> list[str]:
 
 
 def _verbs(card: dict[str, Any]) -> list[str]:
-    return [a["data"]["verb"] for a in card.get("actions", []) if a["type"] == "Action.Submit"]
+    return [a["data"]["verb"] for a in card.get("actions", []) if a["type"] == "Action.Execute"]
 
 
 def test_form_is_prefilled_and_its_submit_carries_the_draft_key() -> None:

@@ -27,6 +27,7 @@ from dialogs.main import (
     MainDialog,
 )
 from dialogs.recognizer import Recognition
+from dialogs.search import RecordSearch
 from flows.models import Employee
 from tests.cards.schema import assert_valid_card
 from topics import HR_CASE_DETAILS, IT_CREATE_TICKET
@@ -58,10 +59,12 @@ class RecordingTopic(TopicDialog):
 class CreateTicket(RecordingTopic):
     topic = IT_CREATE_TICKET
     continue_verbs = frozenset({IT_CREATE_TICKET.action("submit")})
+    action_verbs = IT_CREATE_TICKET.action_verbs
 
 
 class CaseDetails(RecordingTopic):
     topic = HR_CASE_DETAILS
+    action_verbs = HR_CASE_DETAILS.action_verbs
 
 
 @dataclass
@@ -103,7 +106,9 @@ def make_adapter() -> TestAdapter:
 
     deps = TopicDeps(orchestrator=None, current_employee=nobody)  # type: ignore[arg-type]
     router = MainDialog([CreateTicket(deps), CaseDetails(deps)], ScriptedRecognizer(SCRIPT))
-    bot = SnowdeskBot(conversation_state, conversation_state, UserState(storage), router)
+    bot = SnowdeskBot(
+        conversation_state, conversation_state, UserState(storage), router, RecordSearch(deps)
+    )
     return TestAdapter(bot.on_turn)
 
 

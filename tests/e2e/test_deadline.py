@@ -8,9 +8,11 @@ user through the connector with the result or a clear failure.
 from __future__ import annotations
 
 from bot.config import Settings
-from bot.deadline import STILL_WORKING
+from bot.deadline import INVOKE_ACCEPTED, STILL_WORKING
 from servicenow.client import RetryPolicy
-from tests.desk import EmulatorAdmin, bot_and_emulator, desk_settings
+from tests.desk import EmulatorAdmin, bot_and_emulator, desk_settings, form_inputs
+from tests.e2e.harness import card_of, texts_of
+from tests.e2e.test_universal_actions import ABEL, buttons, execute, in_teams
 
 # One attempt that gives up after 1 s of silence: the failure arrives quickly in the test.
 IMPATIENT = RetryPolicy(attempts=1, read_timeout=1.0, budget=2.0)
@@ -47,3 +49,19 @@ async def test_slow_servicenow_result_arrives_after_the_acknowledgement() -> Non
         assert response.status_code == 202
         listing = await chat.connector.message_where(lambda m: bool(m.get("attachments")), since)
         assert listing["attachments"][0]["content"]["body"][0]["text"].startswith("Your open")
+
+
+async def test_a_slow_submit_in_teams_posts_its_ticket_card_after_the_acknowledgement() -> None:
+    """Teams: the ticket form's Submit (an invoke) while ServiceNow stalls 1.5 s → the invoke
+    is acknowledged at the deadline ("Working on it"), then the ticket card, which could no
+    longer replace the form, arrives in the chat: nothing is lost."""
+    patient = RetryPolicy(attempts=1, read_timeout=10.0, budget=15.0)
+    async with bot_and_emulator(_settings("deadline-invoke"), patient) as (chat, http):
+        abel = in_teams(chat, ABEL)
+        form = card_of((await abel.say("my laptop won't boot"))[-1])
+        await EmulatorAdmin(http).faults(hang_next=1, hang_seconds=1.5)
+        since = len(chat.connector.activities)
+        body = await execute(abel, buttons(form)["Submit"], **form_inputs(form))
+        assert body["value"] == INVOKE_ACCEPTED
+        ticket = await chat.connector.message_where(lambda m: bool(m.get("attachments")), since)
+        assert texts_of(card_of(ticket))[0].startswith("I've opened INC")

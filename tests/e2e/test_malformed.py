@@ -195,7 +195,6 @@ SURVIVED: dict[str, Change] = {
 
 UNKNOWN_INVOKES = [
     "snowdesk/teleport",
-    "composeExtension/query",
     "composeExtension/fetchTask",
     "task/fetch",
     "task/submit",
@@ -260,6 +259,19 @@ async def test_web_chat_without_a_recipient_gets_an_answer(chat: Conversation) -
     response, _ = await send(chat, set_("recipient", MISSING))
     assert response.status_code == 201
     assert chat.connector.replies()
+
+
+@pytest.mark.parametrize("value", [{}, {"commandId": "teleport"}])
+async def test_a_search_the_bot_cannot_read_gets_one_sentence(
+    chat: Conversation, value: Any
+) -> None:
+    """The message extension's query without a known command → HTTP 200 and one sentence in
+    the results pane, never a 5xx."""
+    invoke = chat.activity("invoke", name="composeExtension/query", value=value)
+    response = await chat.post(invoke)
+    assert response.status_code == 200
+    result = response.json()["composeExtension"]
+    assert result["type"] == "message" and result["text"]
 
 
 @pytest.mark.parametrize("name", UNKNOWN_INVOKES)

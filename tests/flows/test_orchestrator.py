@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from flows.errors import TemplateError
+from flows.errors import NotAllowed, TemplateError
 from flows.models import Employee
 from flows.orchestrator import Orchestrator, build_query, build_values
+from flows.records import search_terms
 from flows.templates import load_templates, parse_template
 from flows.values import html_to_text, map_row, parse_journal, snake_case
 from servicenow.errors import UnsafeQueryValue
@@ -26,6 +27,34 @@ def test_an_absent_optional_variable_drops_its_clause():
     )
     query = build_query(template, {"UserSysId": ABEL.sys_id, "Number": "INC0010001"})
     assert query.encode().startswith(f"number=INC0010001^caller_id={ABEL.sys_id}^")
+
+
+@pytest.mark.parametrize(
+    ("scenario", "owner", "summary"),
+    [
+        ("ITSM.SearchUserTickets", "caller_id", "short_description"),
+        ("HRSD.SearchUserCases", "opened_for", "short_description"),
+    ],
+)
+def test_a_search_stays_within_the_users_records(scenario: str, owner: str, summary: str):
+    """The words are ORed between number and summary only, never with the user's own clause;
+    no words: the user's latest records."""
+    template = TEMPLATES.get(scenario)
+    words = search_terms("  vpn   drops ")
+    query = build_query(template, {"UserSysId": ABEL.sys_id, **words}).encode()
+    order = "^ORDERBYDESCsys_updated_on^ORDERBYDESCnumber"
+    assert query == f"{owner}={ABEL.sys_id}^{summary}LIKEvpn drops^ORnumberLIKEvpn drops{order}"
+    assert build_query(template, {"UserSysId": ABEL.sys_id, **search_terms("")}).encode() == (
+        f"{owner}={ABEL.sys_id}{order}"
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["x^ORactive=true", "javascript:gs.getUserID()", "a@b", "bell\x07"]
+)
+def test_a_search_that_could_change_the_query_is_refused(text: str):
+    with pytest.raises(NotAllowed, match="words and numbers"):
+        search_terms(text)
 
 
 def test_a_missing_required_variable_is_an_error_not_a_wider_query():

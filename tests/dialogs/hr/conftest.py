@@ -19,6 +19,7 @@ from bot.servicenow_setup import connect
 from dialogs.base import TopicDeps
 from dialogs.main import MainDialog
 from dialogs.recognizer import Recognizer
+from dialogs.search import RecordSearch
 from dialogs.topics import build_topics
 from flows.models import Employee
 from flows.orchestrator import Orchestrator
@@ -127,6 +128,6 @@ async def bed(recognizer: Recognizer) -> AsyncIterator[HRBed]:
         storage = MemoryStorage()
         main = MainDialog(build_topics(deps), recognizer)
         state = ConversationState(storage)
-        bot = SnowdeskBot(state, state, UserState(storage), main)
+        bot = SnowdeskBot(state, state, UserState(storage), main, RecordSearch(deps))
         async with admin_client(connection, ADMIN_PASSWORD) as http:
             yield HRBed(TestAdapter(bot.on_turn), HRAdmin(http))
