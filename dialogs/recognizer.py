@@ -37,6 +37,7 @@ from dialogs._training import TAG_SEPARATOR, training_examples
 from dialogs._triggers import Phrase, load_domains, load_phrases
 from topics import (
     HR_CASE_DETAILS,
+    HR_CASE_UPDATES,
     IT_TICKET_DETAILS,
     IT_UPDATE_TICKET,
     TOPICS,
@@ -56,6 +57,12 @@ _URGENCY_TOPICS = of_kind("create", "update")
 # With a record number the user means that one record: not a new one, not a list.
 _MANY_RECORD_TOPICS = _CREATE_TOPICS | _LIST_TOPICS
 ALTERNATIVES = 3
+# HR updates is also where a comment for HR goes; only these verbs make the rest a comment,
+# so "quick question: any news from HR?" stays a question.
+_COMMENT_VERBS = Vocabulary(
+    "add comment reply respond tell let note write inform mention message update "
+    "ajoute dis anade dile fuge sag voeg 追加".split()
+)
 
 
 @dataclass(frozen=True)
@@ -240,7 +247,9 @@ def _entities(
         found["filter"] = ent.find_filter(folded)
     if topic in _URGENCY_TOPICS:
         found["urgency"] = ent.find_urgency(folded)
-    if topic == IT_UPDATE_TICKET.id:
+    if topic == IT_UPDATE_TICKET.id or (
+        topic == HR_CASE_UPDATES.id and _COMMENT_VERBS.found_in(folded)
+    ):
         found["comment"] = ent.find_comment(text)
     if topic in _CREATE_TOPICS:
         found["description"] = ent.find_description(text)
