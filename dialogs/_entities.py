@@ -126,7 +126,10 @@ _URGENCIES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "no hurry",
             "low priority",
             "low urgency",
-            "whenever",
+            "whenever you can",
+            "whenever you get a chance",
+            "whenever possible",
+            "whenever convenient",
             "nicht dringend",
             "keine eile",
             "niedrige prioritat",
@@ -279,6 +282,15 @@ _THANKS_TAIL = re.compile(
     re.IGNORECASE,
 )
 
+# "Lisa's ticket", "my direct reports' cases", "Omar's HR case": a record named as someone
+# else's (not "it's", "what's", "today's"), with at most two words between, none of them "my".
+_THEIR_RECORD = re.compile(
+    r"\b(?!(?:it|that|what|there|here|who|he|she|let|where|how|when|why|one|this|today|"
+    r"yesterday|tomorrow|week|month|year)['’]s\b)\w+(?:['’]s|s['’])\s+"
+    r"(?:(?!(?:my|your)\b)[\w-]+\s+){0,2}?(?:tickets?|cases?|incidents?|requests?)\b",
+    re.IGNORECASE,
+)
+
 
 def _words(text: str) -> list[str]:
     """Folded words, written as one string so the lists stay readable."""
@@ -399,6 +411,11 @@ def unique_number(matches: Sequence[NumberMatch]) -> NumberMatch | None:
     if len(values) != 1 or "" in values:
         return None
     return matches[0]
+
+
+def names_someone_elses_record(text: str) -> bool:
+    """True when the message is about another person's ticket or case ("add to Lisa's ticket")."""
+    return _THEIR_RECORD.search(text) is not None
 
 
 def find_filter(folded: str) -> str | None:

@@ -57,6 +57,9 @@ _URGENCY_TOPICS = of_kind("create", "update")
 # With a record number the user means that one record: not a new one, not a list.
 _MANY_RECORD_TOPICS = _CREATE_TOPICS | _LIST_TOPICS
 ALTERNATIVES = 3
+# Reading or changing a record is only ever for one's own: "add a comment to Lisa's ticket" is
+# refused whatever the model thinks of the words (a new ticket for a colleague is still fine).
+_THEIR_RECORD_TOPICS = of_kind("status", "details", "updates", "list", "update")
 # HR updates is also where a comment for HR goes; only these verbs make the rest a comment,
 # so "quick question: any news from HR?" stays a question.
 _COMMENT_VERBS = Vocabulary(
@@ -130,6 +133,8 @@ class Recognizer:
         if self._refusals.found_in(folded):
             return _refused(by_topic)
         topic = _decide(by_topic, number)
+        if topic in _THEIR_RECORD_TOPICS and ent.names_someone_elses_record(cleaned):
+            return _refused(by_topic)
         confidence = _confidence(by_topic, topic, number)
         ranking = sorted(by_topic.items(), key=lambda item: (-item[1], item[0]))
         alternatives = tuple((t, round(p, 3)) for t, p in ranking if t != topic)[:ALTERNATIVES]
@@ -151,6 +156,8 @@ class Recognizer:
         if self._refusals.found_in(folded):
             return Recognition(NONE_TOPIC, 0.9)
         decided = _decide({topic: confidence}, number)
+        if decided in _THEIR_RECORD_TOPICS and ent.names_someone_elses_record(cleaned):
+            return Recognition(NONE_TOPIC, 0.9)
         entities = _entities(decided, cleaned, folded, number, tag if decided == topic else "")
         return Recognition(decided, round(confidence, 3), entities)
 
@@ -215,7 +222,7 @@ def _confidence(by_topic: dict[str, float], topic: str, number: ent.NumberMatch 
 
 
 def _refused(by_topic: dict[str, float]) -> Recognition:
-    """Approving, rejecting or deleting records is not something the bot does: `none`."""
+    """Approving, rejecting, deleting or someone else's records are not for the bot: `none`."""
     ranking = sorted(by_topic.items(), key=lambda item: (-item[1], item[0]))
     alternatives = tuple((t, round(p, 3)) for t, p in ranking if t != NONE_TOPIC)[:ALTERNATIVES]
     return Recognition(NONE_TOPIC, 0.9, {}, alternatives)

@@ -361,6 +361,12 @@ def test_messages_nobody_wrote_the_triggers_for(
 def test_someone_elses_record_is_not_mine(recognizer: Recognizer) -> None:
     assert recognizer.recognize("show me my tickets").topic == "it.list_tickets"
     assert recognizer.recognize("show me Priya's tickets").topic == "none"
+    # However it is asked, and whatever the words around the name.
+    assert recognizer.recognize("put a note on Marek's laptop ticket: loaner ready").topic == "none"
+    assert recognizer.recognize("did HR ever answer Ines's HR case").topic == "none"
+    assert recognizer.recognize("list my direct reports' open incidents").topic == "none"
+    # A possessive that is not a person's record leaves the request alone.
+    assert recognizer.recognize("any news on HR's reply to my case").topic == "hr.case_updates"
     # A possessive alone does not make a request out of scope.
     assert recognizer.recognize("my team's printer is jammed").topic == "it.create_ticket"
 
