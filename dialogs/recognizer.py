@@ -63,8 +63,8 @@ _THEIR_RECORD_TOPICS = of_kind("status", "details", "updates", "list", "update")
 # HR updates is also where a comment for HR goes; only these verbs make the rest a comment,
 # so "quick question: any news from HR?" stays a question.
 _COMMENT_VERBS = Vocabulary(
-    "add comment reply respond tell let note write inform mention message update "
-    "ajoute dis anade dile fuge sag voeg 追加".split()
+    ("add", "comment", "reply", "respond", "tell", "let", "note", "write", "inform", "mention")
+    + ("message", "update", "ajoute", "dis", "anade", "dile", "fuge", "sag", "voeg", "追加")
 )
 
 
