@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dialogs._text import Vocabulary, fold, is_cjk
+from dialogs._text import NOT_OWNERS, Vocabulary, fold, is_cjk
 
 NUMBER_DIGITS = 7
 _NOUN_DOMAIN = {
@@ -285,8 +285,7 @@ _THANKS_TAIL = re.compile(
 # "Lisa's ticket", "my direct reports' cases", "Omar's HR case": a record named as someone
 # else's (not "it's", "what's", "today's"), with at most two words between, none of them "my".
 _THEIR_RECORD = re.compile(
-    r"\b(?!(?:it|that|what|there|here|who|he|she|let|where|how|when|why|one|this|today|"
-    r"yesterday|tomorrow|week|month|year)['’]s\b)\w+(?:['’]s|s['’])\s+"
+    rf"\b(?!(?:{NOT_OWNERS})['’]s\b)\w+(?:['’]s|s['’])\s+"
     r"(?:(?!(?:my|your)\b)[\w-]+\s+){0,2}?(?:tickets?|cases?|incidents?|requests?)\b",
     re.IGNORECASE,
 )

@@ -367,6 +367,7 @@ def test_someone_elses_record_is_not_mine(recognizer: Recognizer) -> None:
     assert recognizer.recognize("list my direct reports' open incidents").topic == "none"
     # A possessive that is not a person's record leaves the request alone.
     assert recognizer.recognize("any news on HR's reply to my case").topic == "hr.case_updates"
+    assert recognizer.recognize("any update on last week's vpn ticket").topic == "it.ticket_updates"
     # A possessive alone does not make a request out of scope.
     assert recognizer.recognize("my team's printer is jammed").topic == "it.create_ticket"
 
