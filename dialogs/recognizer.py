@@ -33,7 +33,7 @@ from dialogs._text import (
     fold,
     mark_possessives,
 )
-from dialogs._training import TAG_SEPARATOR, training_examples
+from dialogs._training import OTHER_PEOPLE_TOPICS, TAG_SEPARATOR, training_examples
 from dialogs._triggers import Phrase, load_domains, load_phrases
 from topics import (
     HR_CASE_DETAILS,
@@ -57,9 +57,6 @@ _URGENCY_TOPICS = of_kind("create", "update")
 # With a record number the user means that one record: not a new one, not a list.
 _MANY_RECORD_TOPICS = _CREATE_TOPICS | _LIST_TOPICS
 ALTERNATIVES = 3
-# Reading or changing a record is only ever for one's own: "add a comment to Lisa's ticket" is
-# refused whatever the model thinks of the words (a new ticket for a colleague is still fine).
-_THEIR_RECORD_TOPICS = of_kind("status", "details", "updates", "list", "update")
 # HR updates is also where a comment for HR goes; only these verbs make the rest a comment,
 # so "quick question: any news from HR?" stays a question.
 _COMMENT_VERBS = Vocabulary(
@@ -133,7 +130,9 @@ class Recognizer:
         if self._refusals.found_in(folded):
             return _refused(by_topic)
         topic = _decide(by_topic, number)
-        if topic in _THEIR_RECORD_TOPICS and ent.names_someone_elses_record(cleaned):
+        # Reading or changing a record is only for one's own, whatever the model makes of the
+        # words around "Lisa's ticket" (a new ticket for a colleague is still fine).
+        if topic in OTHER_PEOPLE_TOPICS and ent.names_someone_elses_record(cleaned):
             return _refused(by_topic)
         confidence = _confidence(by_topic, topic, number)
         ranking = sorted(by_topic.items(), key=lambda item: (-item[1], item[0]))
@@ -156,7 +155,7 @@ class Recognizer:
         if self._refusals.found_in(folded):
             return Recognition(NONE_TOPIC, 0.9)
         decided = _decide({topic: confidence}, number)
-        if decided in _THEIR_RECORD_TOPICS and ent.names_someone_elses_record(cleaned):
+        if decided in OTHER_PEOPLE_TOPICS and ent.names_someone_elses_record(cleaned):
             return Recognition(NONE_TOPIC, 0.9)
         entities = _entities(decided, cleaned, folded, number, tag if decided == topic else "")
         return Recognition(decided, round(confidence, 3), entities)
