@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dialogs._text import Vocabulary, fold, is_cjk
+from dialogs._text import NOT_OWNERS, Vocabulary, fold, is_cjk
 
 NUMBER_DIGITS = 7
 _NOUN_DOMAIN = {
@@ -126,7 +126,10 @@ _URGENCIES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "no hurry",
             "low priority",
             "low urgency",
-            "whenever",
+            "whenever you can",
+            "whenever you get a chance",
+            "whenever possible",
+            "whenever convenient",
             "nicht dringend",
             "keine eile",
             "niedrige prioritat",
@@ -176,6 +179,15 @@ _URGENCIES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "high priority",
             "top priority",
             "immediately",
+            "blocking me",
+            "blocking us",
+            "blocking my work",
+            "im blocked",
+            "completely blocked",
+            "totally blocked",
+            "team is blocked",
+            "we are blocked",
+            "blocker",
             "right away",
             "high urgency",
             "dringend",
@@ -200,6 +212,14 @@ _URGENCIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
 )
 
+# "including the closed ones", "closed ones too", "what I've ever logged": every state.
+_EVERYTHING = re.compile(
+    r"\b(?:including|incl|even|also|plus|and|with)\s+(?:the\s+)?(?:closed|resolved|old|finished)\b"
+    r"|\b(?:closed|resolved|old|finished)(?:\s+ones)?\s+(?:too|as well|included)\b"
+    r"|\b(?:ever|history)\b"
+)
+# Words that name a thing, not how urgent it is: "my emergency contact details".
+_NOT_URGENCY = re.compile(r"\bemergency\s+(?:contacts?|numbers?|details|leave)\b")
 _FILTER_WORDS = tuple((name, Vocabulary(words)) for name, words in _FILTERS)
 _URGENCY_WORDS = tuple((name, Vocabulary(words)) for name, words in _URGENCIES)
 # "change the urgency of my ticket to low", "prioridad a alta", "緊急度を高に".
@@ -247,6 +267,29 @@ _AFTER_SAYING = re.compile(
     re.IGNORECASE,
 )
 
+# "tell HR I've uploaded it", "let the tech know my number changed", "tell whoever has my
+# headset ticket that …": the message to pass on follows the person it is for.
+_TELL = re.compile(
+    r"\b(?:tell|inform|let|message|ask)\s+(?P<who>hr|it|support|the\s+(?:tech|technician|"
+    r"engineer|helpdesk|help\s+desk|service\s+desk|agent|team|person|guy)|whoever\b.*?"
+    r"\b(?:ticket|case|incident|request))\s+(?:know\s+)?(?:that\s+)?(?P<body>\S.*)$",
+    re.IGNORECASE,
+)
+# A closing thank-you is manners, not part of the comment.
+_THANKS_TAIL = re.compile(
+    r"[\s,;.!-]*\b(?:many\s+)?(?:thanks?(?:\s+(?:you|a\s+lot|so\s+much))?|thx|ty|cheers|merci|"
+    r"danke|gracias|bedankt)[\s!.]*$",
+    re.IGNORECASE,
+)
+
+# "Lisa's ticket", "my direct reports' cases", "Omar's HR case": a record named as someone
+# else's (not "it's", "what's", "today's"), with at most two words between, none of them "my".
+_THEIR_RECORD = re.compile(
+    rf"\b(?!(?:{NOT_OWNERS})['’]s\b)\w+(?:['’]s|s['’])\s+"
+    r"(?:(?!(?:my|your)\b)[\w-]+\s+){0,2}?(?:tickets?|cases?|incidents?|requests?)\b",
+    re.IGNORECASE,
+)
+
 
 def _words(text: str) -> list[str]:
     """Folded words, written as one string so the lists stay readable."""
@@ -270,6 +313,10 @@ _GENERIC = _TICKET_NOUNS | frozenset(
         "necesito crear abrir para sobre por con nuevo nueva ik wil graag nodig aanmaken "
         "openen over voor omdat met nieuw nieuwe een het maak aan report le la el los las les "
         "du des del ticketje personalabteilung rh rrhh personeelszaken "
+        # asking the bot to do it, and how urgent, before the ticket noun
+        "tu peux pouvez vous pourrais est ce que kannst konntest du mir konnen sie bitte abre crea "
+        "abreme creame puedes podrias kun je kunt wil urgent urgente critical high low priority "
+        "non quick p1 top dringend dringendes "
     )
 )
 _CONNECTORS = frozenset(
@@ -299,6 +346,13 @@ _CJK_GENERIC = (
     "新しい",
     "申請",
     "問い合わせ",
+)
+# A verb left at the end once the lead-in is gone: "ein Ticket für eine neue Maus anlegen".
+_TRAILING_VERBS = frozenset(_words("anlegen erstellen aufmachen offnen eroffnen machen"))
+# "新しいモニターのチケットを作成してください": what the ticket is for comes before "のチケット".
+_CJK_LEAD_IN = re.compile(
+    r"^(?P<what>.+?)(?:の|について|に関する)(?:チケット|ケース)(?:を|の)?"
+    r"(?:作成|起票|作って|作る|切って|発行|登録|開いて|オープン)"
 )
 _WORD_SPAN = re.compile(r"[\w'’]+")
 
@@ -358,8 +412,15 @@ def unique_number(matches: Sequence[NumberMatch]) -> NumberMatch | None:
     return matches[0]
 
 
+def names_someone_elses_record(text: str) -> bool:
+    """True when the message is about another person's ticket or case ("add to Lisa's ticket")."""
+    return _THEIR_RECORD.search(text) is not None
+
+
 def find_filter(folded: str) -> str | None:
     """`open`, `closed` or `all` when the user said so; both open and closed means all."""
+    if _EVERYTHING.search(folded):
+        return "all"
     said = [name for name, words in _FILTER_WORDS if words.found_in(folded)]
     if "open" in said and "closed" in said:
         return "all"
@@ -368,6 +429,7 @@ def find_filter(folded: str) -> str | None:
 
 def find_urgency(folded: str) -> str | None:
     """`high`, `medium` or `low` when the user said it ("not urgent" is low, not high)."""
+    folded = _NOT_URGENCY.sub(" ", folded)
     level = _LEVEL.search(folded)
     if level and _LEVELS.get(level["level"] or level["cjk"]):
         return _LEVELS[level["level"] or level["cjk"]]
@@ -379,10 +441,11 @@ def find_urgency(folded: str) -> str | None:
 
 def find_comment(text: str) -> str | None:
     """The text to add to a record: quoted, after a colon, or after "saying"/"tell them"."""
-    for pattern in (_QUOTED, _AFTER_COLON, _AFTER_SAYING, _ADD_THAT):
+    for pattern in (_QUOTED, _AFTER_COLON, _AFTER_SAYING, _ADD_THAT, _TELL):
         match = pattern.search(text)
         if match:
             body = (match.groupdict().get("single") or match["body"]).strip(' "“”«»「」')
+            body = _THANKS_TAIL.sub("", body) or body
             if body:
                 return body
     return None
@@ -398,6 +461,9 @@ def find_description(text: str) -> str | None:
     words = list(_WORD_SPAN.finditer(text))
     cut = _lead_in_end(words)
     rest = text[cut:].strip(" \t:-–—,.;!?")
+    last = list(_WORD_SPAN.finditer(rest))
+    if cut and len(last) > 1 and fold(last[-1].group()) in _TRAILING_VERBS:
+        rest = rest[: last[-1].start()].rstrip(" ,")
     rest_words = [fold(w.group()) for w in _WORD_SPAN.finditer(rest)]
     if not any(_is_content(word) for word in rest_words):
         return None
@@ -428,6 +494,9 @@ def _is_content(word: str) -> bool:
 
 
 def _cjk_description(text: str) -> str | None:
+    lead_in = _CJK_LEAD_IN.match(text.strip())
+    if lead_in and len(lead_in["what"].strip(" 、")) >= 2:
+        return lead_in["what"].strip(" 、")
     rest = fold(text)
     for generic in _CJK_GENERIC:
         rest = rest.replace(generic, "")

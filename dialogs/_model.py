@@ -24,7 +24,9 @@ from dialogs._text import features
 
 # Inverse regularisation strength: lower generalises better from templated lines.
 C = 0.5
-FOLDS = 3
+# Two folds, not three: the fitted temperature moves by under a tenth (calibration error within
+# 0.01 on every set we have) and start-up, with the larger corpus, stays well under 3 s.
+FOLDS = 2
 _Array = npt.NDArray[np.float64]
 
 

@@ -23,10 +23,14 @@ _WORD = re.compile(r"\w+")
 # "won't" / "wont", "it's" / "its". French elisions ("l'écran") are left apart.
 _CONTRACTION = re.compile(r"(\w)['’](t|s|re|ve|ll|d|m)\b")
 # "Sam's tickets" is someone else's record; folding would make it "sams", a word like any other.
-# Contractions that only look possessive ("it's", "what's") are left alone.
+# Contractions that only look possessive ("it's", "what's") are left alone, and so are days
+# ("last week's ticket", "Monday's call"): a day owns no record.
+NOT_OWNERS = (
+    r"it|that|what|there|here|who|he|she|let|where|how|when|why|one|this|today|yesterday|"
+    r"tomorrow|tonight|week|month|year|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+)
 _POSSESSIVE = re.compile(
-    r"\b(?!(?:it|that|what|there|here|who|he|she|let|where|how|when|why|one|this)['’]s\b)"
-    r"(\w+)['’]s\b",
+    rf"\b(?!(?:{NOT_OWNERS})['’]s\b)(\w+)['’]s\b",
     re.IGNORECASE,
 )
 POSSESSIVE_TOKEN = "zzposszz"

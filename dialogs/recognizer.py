@@ -33,10 +33,11 @@ from dialogs._text import (
     fold,
     mark_possessives,
 )
-from dialogs._training import TAG_SEPARATOR, training_examples
+from dialogs._training import OTHER_PEOPLE_TOPICS, TAG_SEPARATOR, training_examples
 from dialogs._triggers import Phrase, load_domains, load_phrases
 from topics import (
     HR_CASE_DETAILS,
+    HR_CASE_UPDATES,
     IT_TICKET_DETAILS,
     IT_UPDATE_TICKET,
     TOPICS,
@@ -56,6 +57,12 @@ _URGENCY_TOPICS = of_kind("create", "update")
 # With a record number the user means that one record: not a new one, not a list.
 _MANY_RECORD_TOPICS = _CREATE_TOPICS | _LIST_TOPICS
 ALTERNATIVES = 3
+# HR updates is also where a comment for HR goes; only these verbs make the rest a comment,
+# so "quick question: any news from HR?" stays a question.
+_COMMENT_VERBS = Vocabulary(
+    ("add", "comment", "reply", "respond", "tell", "let", "note", "write", "inform", "mention")
+    + ("message", "update", "ajoute", "dis", "anade", "dile", "fuge", "sag", "voeg", "追加")
+)
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,10 @@ class Recognizer:
         if self._refusals.found_in(folded):
             return _refused(by_topic)
         topic = _decide(by_topic, number)
+        # Reading or changing a record is only for one's own, whatever the model makes of the
+        # words around "Lisa's ticket" (a new ticket for a colleague is still fine).
+        if topic in OTHER_PEOPLE_TOPICS and ent.names_someone_elses_record(cleaned):
+            return _refused(by_topic)
         confidence = _confidence(by_topic, topic, number)
         ranking = sorted(by_topic.items(), key=lambda item: (-item[1], item[0]))
         alternatives = tuple((t, round(p, 3)) for t, p in ranking if t != topic)[:ALTERNATIVES]
@@ -144,6 +155,8 @@ class Recognizer:
         if self._refusals.found_in(folded):
             return Recognition(NONE_TOPIC, 0.9)
         decided = _decide({topic: confidence}, number)
+        if decided in OTHER_PEOPLE_TOPICS and ent.names_someone_elses_record(cleaned):
+            return Recognition(NONE_TOPIC, 0.9)
         entities = _entities(decided, cleaned, folded, number, tag if decided == topic else "")
         return Recognition(decided, round(confidence, 3), entities)
 
@@ -208,7 +221,7 @@ def _confidence(by_topic: dict[str, float], topic: str, number: ent.NumberMatch 
 
 
 def _refused(by_topic: dict[str, float]) -> Recognition:
-    """Approving, rejecting or deleting records is not something the bot does: `none`."""
+    """Approving, rejecting, deleting or someone else's records are not for the bot: `none`."""
     ranking = sorted(by_topic.items(), key=lambda item: (-item[1], item[0]))
     alternatives = tuple((t, round(p, 3)) for t, p in ranking if t != NONE_TOPIC)[:ALTERNATIVES]
     return Recognition(NONE_TOPIC, 0.9, {}, alternatives)
@@ -240,7 +253,9 @@ def _entities(
         found["filter"] = ent.find_filter(folded)
     if topic in _URGENCY_TOPICS:
         found["urgency"] = ent.find_urgency(folded)
-    if topic == IT_UPDATE_TICKET.id:
+    if topic == IT_UPDATE_TICKET.id or (
+        topic == HR_CASE_UPDATES.id and _COMMENT_VERBS.found_in(folded)
+    ):
         found["comment"] = ent.find_comment(text)
     if topic in _CREATE_TOPICS:
         found["description"] = ent.find_description(text)

@@ -1,10 +1,11 @@
 """No line of an evaluation set is also a training line, or its score would mean nothing.
 
 Checked: the independent sets the lead puts in tests/dialogs/eval/*.jsonl (whatever is there),
-the team's utterances.jsonl, and our held-out dev.jsonl, style.jsonl and fresh.jsonl. Lines are compared
-normalised: case folded, punctuation dropped, whitespace collapsed. Only a bare command of at
-most two short words ("cancel", "start over", "キャンセル") may be in both: it is the vocabulary
-the bot is documented to answer, and no paraphrase of "hi" is learnt from seeing "hi".
+the team's utterances.jsonl, and our held-out dev.jsonl, style.jsonl, fresh.jsonl, dev2.jsonl
+and dev3.jsonl. Lines are compared normalised: case folded, punctuation dropped, whitespace
+collapsed. Only a bare command of at most two short words ("cancel", "start over", "キャンセル")
+may be in both: it is the vocabulary the bot is documented to answer, and no paraphrase of "hi"
+is learnt from seeing "hi".
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ EVALUATION_SETS = sorted((HERE / "eval").glob("*.jsonl")) + [
     HERE / "dev.jsonl",
     HERE / "style.jsonl",
     HERE / "fresh.jsonl",
+    HERE / "dev2.jsonl",
+    HERE / "dev3.jsonl",
 ]
 
 
