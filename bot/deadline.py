@@ -18,9 +18,13 @@ from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 
+from i18n import N_, _
+
 log = logging.getLogger(__name__)
 
-STILL_WORKING = "I'm still waiting for ServiceNow. I'll post the answer here as soon as I have it."
+STILL_WORKING = N_(
+    "I'm still waiting for ServiceNow. I'll post the answer here as soon as I have it."
+)
 # What an Action.Execute invoke answers when its turn goes on in the background.
 INVOKE_ACCEPTED = "Working on it: the answer will appear in the chat."
 
@@ -42,7 +46,7 @@ class BackgroundTurns:
         """The turn's own response when it ends within `ack_seconds`, else an acknowledgement
         (202, or for an invoke a message response) while it goes on in the background."""
         task = asyncio.ensure_future(turn)
-        done, _ = await asyncio.wait({task}, timeout=ack_seconds)
+        done, _pending = await asyncio.wait({task}, timeout=ack_seconds)
         if task in done:
             return task.result() or web.Response(status=201)
         self.running.add(task)
@@ -67,7 +71,7 @@ class BackgroundTurns:
         """Let background turns finish for a moment, then cancel what is left."""
         if not self.running:
             return
-        _, pending = await asyncio.wait(set(self.running), timeout=grace_seconds)
+        _done, pending = await asyncio.wait(set(self.running), timeout=grace_seconds)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
@@ -91,7 +95,7 @@ async def kept_informed(
 async def _inform(context: TurnContext, after_seconds: float, typing_every: float) -> None:
     await asyncio.sleep(after_seconds)
     try:
-        await context.send_activity(STILL_WORKING)
+        await context.send_activity(_(STILL_WORKING))
         while True:
             await context.send_activity(Activity(type=ActivityTypes.typing))
             await asyncio.sleep(typing_every)

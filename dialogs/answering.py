@@ -20,6 +20,7 @@ from dialogs.base import TopicDialog, TopicOptions, send_card
 from flows.errors import RecordNotFound
 from flows.models import Employee, ListFilter
 from flows.orchestrator import Orchestrator
+from i18n import _
 from topics import Topic
 
 Result = TypeVar("Result")
@@ -34,17 +35,17 @@ MAX_OFFSET = 10_000  # far beyond anyone's records; keeps a tampered button harm
 class Desk:
     """What one desk says when a record is not there."""
 
-    not_found: str  # for a number that is missing or not the user's: the same words for both
+    not_found: str  # (msgids) for a number that is missing or not the user's: the same words
     nothing_yet: str  # for someone with no records at all
     create: Topic  # the topic that opens the first one
 
     def create_button(self) -> Any:
         """The button that offers to open a record on this desk."""
-        return submit(self.create.title, self.create.verb)
+        return submit(_(self.create.title), self.create.verb)
 
     def nothing_yet_card(self) -> AdaptiveCard:
         """The answer to "my latest …" when there is none: say so and offer to open one."""
-        return message_card(self.nothing_yet, [self.create_button()])
+        return message_card(_(self.nothing_yet), [self.create_button()])
 
 
 class AnsweringTopic(TopicDialog):
@@ -82,7 +83,7 @@ class AnsweringTopic(TopicDialog):
         if not isinstance(error, RecordNotFound):
             await super().explain(dc, error)
         elif error.number:
-            await dc.context.send_activity(self.desk.not_found)
+            await dc.context.send_activity(_(self.desk.not_found))
         else:
             await send_card(dc.context, self.desk.nothing_yet_card())
 

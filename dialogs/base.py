@@ -20,11 +20,12 @@ from cards.common import card_to_dict
 from flows.errors import NotAllowed, UnknownEmployee, failure_kind, is_outage, new_reference_id
 from flows.models import Employee
 from flows.orchestrator import Orchestrator
+from i18n import N_, _
 from topics import Topic
 
 log = logging.getLogger(__name__)
 
-UNKNOWN_EMPLOYEE = (
+UNKNOWN_EMPLOYEE = N_(
     "I couldn't find your ServiceNow profile, so an admin needs to link your account first."
 )
 
@@ -105,9 +106,10 @@ class TopicDialog(ComponentDialog):
         """Tell the user in one sentence why that did not work (unexpected errors: logged, with id)."""
         match error:
             case NotAllowed():
-                await dc.context.send_activity(f"Sorry, I can't do that: {error.reason}.")
+                sentence = _("Sorry, I can't do that: {reason}.").format(reason=error.reason)
+                await dc.context.send_activity(sentence)
             case UnknownEmployee():
-                await dc.context.send_activity(UNKNOWN_EMPLOYEE)
+                await dc.context.send_activity(_(UNKNOWN_EMPLOYEE))
             case _:
                 await self.report_failure(dc, error)
 
@@ -135,17 +137,19 @@ class TopicDialog(ComponentDialog):
 
 
 _FAILURES = {
-    "unavailable": "ServiceNow isn't answering right now",
-    "busy": "ServiceNow is busy right now",
-    "refused": "ServiceNow refused my request, so an admin needs to check my access",
-    "bug": "something went wrong on my side",
+    "unavailable": N_("ServiceNow isn't answering right now"),
+    "busy": N_("ServiceNow is busy right now"),
+    "refused": N_("ServiceNow refused my request, so an admin needs to check my access"),
+    "bug": N_("something went wrong on my side"),
 }
 
 
 def failure_sentence(error: Exception, reference: str) -> str:
     """One plain sentence for a failure, with the reference id the logs carry."""
-    what = _FAILURES[failure_kind(error)]
-    return f"Sorry, {what}. Please try again in a moment (reference {reference})."
+    what = _(_FAILURES[failure_kind(error)])
+    return _("Sorry, {what}. Please try again in a moment (reference {reference}).").format(
+        what=what, reference=reference
+    )
 
 
 def user_zone(context: TurnContext) -> str | None:

@@ -20,23 +20,34 @@ from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from dialogs.actions import card_submit
 from dialogs.base import TopicDialog, TopicOptions, send_card
+from i18n import N_, _, current_language
 
 log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 DRAFT = "draft"
 DRAFT_KEY = "draft_key"
-CANCELLED = "OK, I've cancelled that. Nothing was created."
+CANCELLED = N_("OK, I've cancelled that. Nothing was created.")
 
 
 def clean_text(value: object, *, field: str, max_length: int, required: bool) -> str:
-    """Trimmed text without control characters; raises ValueError with a sentence for the user."""
+    """Trimmed text without control characters; raises ValueError with a sentence for the user
+    (in the turn's language; `field` is a msgid)."""
     text = str(value or "").strip()
+    name = _(field)
     if _CONTROL.search(text):
-        raise ValueError(f"{field} contains characters I can't send. Please retype it.")
+        raise ValueError(
+            _("{field} contains characters I can't send. Please retype it.").format(field=name)
+        )
     if required and not text:
-        raise ValueError(f"Please fill in {field.lower()}.")
+        # English runs the field's name into the sentence; the catalogues quote it instead.
+        inline = name.lower() if current_language() == "en" else name
+        raise ValueError(_("Please fill in {field}.").format(field=inline))
     if len(text) > max_length:
-        raise ValueError(f"{field} is too long: {len(text)} characters, at most {max_length}.")
+        raise ValueError(
+            _("{field} is too long: {length} characters, at most {max_length}.").format(
+                field=name, length=len(text), max_length=max_length
+            )
+        )
     return text
 
 
@@ -100,7 +111,7 @@ class FormTopic(TopicDialog):
         state = topic_state(inner_dc)
         if topic_options.verb == self.cancel_verb():
             # Cancel on a form whose topic already ended: say so rather than open a new form.
-            await inner_dc.context.send_activity(CANCELLED)
+            await inner_dc.context.send_activity(_(CANCELLED))
             return await inner_dc.end_dialog()
         if topic_options.verb == self.submit_verb() and topic_options.data:
             # A Submit from a form whose topic already ended (double click, redelivery, restart).
@@ -121,11 +132,11 @@ class FormTopic(TopicDialog):
         submit = card_submit(inner_dc.context.activity)
         if submit is None:
             await inner_dc.context.send_activity(
-                "Please fill in the form above and press Submit, or say “cancel”."
+                _("Please fill in the form above and press Submit, or say “cancel”.")
             )
             return Dialog.end_of_turn
         if submit.verb == self.cancel_verb():
-            await inner_dc.context.send_activity(CANCELLED)
+            await inner_dc.context.send_activity(_(CANCELLED))
             return await inner_dc.end_dialog()
         state[DRAFT] = {**state.get(DRAFT, {}), **submit.data}
         return await self._submit(inner_dc, state)

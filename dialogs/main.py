@@ -20,23 +20,26 @@ from cards.common import disambiguation_card, help_card, switch_topic_card
 from dialogs.actions import CardSubmit, card_submit
 from dialogs.base import OWNER, TopicDialog, TopicOptions, card_owner, send_card
 from dialogs.recognizer import DISAMBIGUATION_THRESHOLD, Recognition, TextRecognizer
+from i18n import N_, _
 from topics import BY_ID, CANCEL, CONTINUE_VERB, GREETING, HELP, NONE
 
-CANCELLED = "OK, I've stopped. Nothing was sent to ServiceNow."
-STARTING_OVER = "OK, let's start over."
-HELP_IN_TOPIC = "You can carry on where we were, or say “cancel” to stop."
-NOTHING_RUNNING = "We weren't in the middle of anything. What can I do for you?"
+CANCELLED = N_("OK, I've stopped. Nothing was sent to ServiceNow.")
+STARTING_OVER = N_("OK, let's start over.")
+HELP_IN_TOPIC = N_("You can carry on where we were, or say “cancel” to stop.")
+NOTHING_RUNNING = N_("We weren't in the middle of anything. What can I do for you?")
 # A message inside a topic must be this clear before the bot offers to switch topics, so that
 # free text a topic asked for (a comment, a description) is not mistaken for a new request.
 SWITCH_THRESHOLD = 0.6
 # Alternatives less likely than this (the recogniser's calibrated probability) are too far off
 # to offer in "Did you mean …?".
 ALTERNATIVE_FLOOR = 0.1
-NOTHING_TO_CANCEL = "There's nothing to cancel. What can I do for you?"
-NOT_AVAILABLE = "Sorry, I can't do that yet, but it's coming soon."
-OUT_OF_SCOPE = "Sorry, that's not something I can do."
-UNKNOWN_ACTION = "That button belongs to something I can no longer continue."
-NOT_YOUR_CARD = "That card was made for someone else, so I can't act on it for you. Say “help” to start your own."
+NOTHING_TO_CANCEL = N_("There's nothing to cancel. What can I do for you?")
+NOT_AVAILABLE = N_("Sorry, I can't do that yet, but it's coming soon.")
+OUT_OF_SCOPE = N_("Sorry, that's not something I can do.")
+UNKNOWN_ACTION = N_("That button belongs to something I can no longer continue.")
+NOT_YOUR_CARD = N_(
+    "That card was made for someone else, so I can't act on it for you. Say “help” to start your own."
+)
 
 
 class MainDialog(ComponentDialog):
@@ -68,11 +71,11 @@ class MainDialog(ComponentDialog):
     async def _route_card_action(self, dc: DialogContext, submit: CardSubmit) -> None:
         owner = submit.data.get(OWNER)
         if owner is not None and owner != card_owner(dc.context.activity):
-            await dc.context.send_activity(NOT_YOUR_CARD)
+            await dc.context.send_activity(_(NOT_YOUR_CARD))
             return
         active = self._active_topic(dc)
         if submit.verb == CONTINUE_VERB:
-            await (dc.reprompt_dialog() if active else dc.context.send_activity(NOTHING_RUNNING))
+            await (dc.reprompt_dialog() if active else dc.context.send_activity(_(NOTHING_RUNNING)))
             return
         if active is not None and active.handles(submit.verb):
             await dc.continue_dialog()
@@ -109,13 +112,13 @@ class MainDialog(ComponentDialog):
         context = dc.context
         if recognition.topic == CANCEL.id and recognition.entities.get("restart"):
             await dc.cancel_all_dialogs()
-            await context.send_activity(STARTING_OVER)
+            await context.send_activity(_(STARTING_OVER))
             await dc.begin_dialog(active.id, TopicOptions(entities={}).as_dict())
         elif recognition.topic == CANCEL.id:
             await dc.cancel_all_dialogs()
-            await context.send_activity(CANCELLED)
+            await context.send_activity(_(CANCELLED))
         elif recognition.topic == HELP.id:
-            await send_help(context, f"{HELP_IN_TOPIC} Here is what I can do:")
+            await send_help(context, f"{_(HELP_IN_TOPIC)} {_('Here is what I can do:')}")
             await dc.reprompt_dialog()
         elif self._asks_for_another_topic(active, recognition):
             card = switch_topic_card(
@@ -155,19 +158,19 @@ class MainDialog(ComponentDialog):
     ) -> None:
         context = dc.context
         if topic_id == GREETING.id:
-            await send_help(context, "Hi! Here is what I can do for you:")
+            await send_help(context, N_("Hi! Here is what I can do for you:"))
         elif topic_id == HELP.id:
             await send_help(context)
         elif topic_id == CANCEL.id:
             await dc.cancel_all_dialogs()
-            await context.send_activity(NOTHING_TO_CANCEL)
+            await context.send_activity(_(NOTHING_TO_CANCEL))
         elif topic_id == NONE.id:
-            await send_help(context, f"{OUT_OF_SCOPE} Here is what I can do:")
+            await send_help(context, f"{_(OUT_OF_SCOPE)} {_('Here is what I can do:')}")
         elif topic_id in self.topics:
             await dc.cancel_all_dialogs()
             await dc.begin_dialog(self.topics[topic_id].id, options.as_dict())
         else:
-            await send_help(context, f"{unknown_message} Here is what I can do:")
+            await send_help(context, f"{_(unknown_message)} {_('Here is what I can do:')}")
 
     def _active_topic(self, dc: DialogContext) -> TopicDialog | None:
         if dc.active_dialog is None:
@@ -176,6 +179,8 @@ class MainDialog(ComponentDialog):
         return dialog if isinstance(dialog, TopicDialog) else None
 
 
-async def send_help(context: TurnContext, intro: str = "Here is what I can do for you:") -> None:
-    """Send the help card (a button per topic)."""
+async def send_help(
+    context: TurnContext, intro: str = N_("Here is what I can do for you:")
+) -> None:
+    """Send the help card (a button per topic); `intro` is translated there."""
     await send_card(context, help_card(intro))

@@ -35,6 +35,7 @@ from flows.records import (
     row_to_model,
     your_changes,
 )
+from i18n import N_, _
 
 
 def ticket_url(orch: Orchestrator, sys_id: str) -> str:
@@ -46,7 +47,7 @@ def _ticket(orch: Orchestrator, row: dict[str, Any]) -> Ticket:
     return row_to_model(Ticket, row, url=ticket_url(orch, row["sys_id"]))
 
 
-_must_be_open = must_be_open("the ticket")
+_must_be_open = must_be_open(N_("the ticket"))
 
 
 def _list_scope(user: Employee) -> str:
@@ -202,7 +203,7 @@ async def add_comment(
 ) -> Ticket:
     """Add a customer-visible comment to one of the employee's open tickets (once per key)."""
     if not text.strip():
-        raise NotAllowed("a comment needs some text")
+        raise NotAllowed(_("a comment needs some text"))
     return await _update_open_ticket(
         orch, user, "ITSM.AddComment", number, {"Comment": text}, idempotency_key
     )

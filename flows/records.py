@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from flows.cache import MetadataCache
 from flows.errors import NotAllowed, RecordNotFound
 from flows.models import Employee, ListFilter, RecordUpdates
+from i18n import _
 
 M = TypeVar("M", bound=BaseModel)
 # A list the employee's own change makes stale at once (its scope's generation moves on); an
@@ -65,11 +66,11 @@ ACTIVE_FILTER: dict[ListFilter, str | None] = {"open": "true", "closed": "false"
 
 
 def must_be_open(noun: str) -> Callable[[dict[str, Any]], None]:
-    """A guard that refuses to change a closed record, naming it ("the case", "the ticket")."""
+    """A guard that refuses to change a closed record, naming it (`noun` a msgid: "the case")."""
 
     def guard(row: dict[str, Any]) -> None:
         if not row.get("active", True):
-            raise NotAllowed(f"{row.get('number', noun)} is closed")
+            raise NotAllowed(_("{record} is closed").format(record=row.get("number") or _(noun)))
 
     return guard
 

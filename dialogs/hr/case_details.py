@@ -16,9 +16,10 @@ from dialogs.base import TopicOptions, plain, record_number, send_card, user_zon
 from dialogs.forms import clean_text, comment_key
 from dialogs.hr._common import HRTopic
 from flows import hr
+from i18n import N_, _
 from topics import HR_CASE_DETAILS
 
-ASK_FOR_NUMBER = "Which HR case should I add the comment to? Please tell me its number."
+ASK_FOR_NUMBER = N_("Which HR case should I add the comment to? Please tell me its number.")
 
 
 class CaseDetails(HRTopic):
@@ -43,11 +44,11 @@ class CaseDetails(HRTopic):
     async def _add_comment(self, dc: DialogContext, options: TopicOptions) -> None:
         number = record_number(options)
         if number is None:
-            await dc.context.send_activity(ASK_FOR_NUMBER)
+            await dc.context.send_activity(_(ASK_FOR_NUMBER))
             return
         raw = plain(options.data, "comment") or options.entities.get("comment", "")
         try:
-            text = clean_text(raw, field="Your comment", max_length=COMMENT_MAX, required=True)
+            text = clean_text(raw, field=N_("Your comment"), max_length=COMMENT_MAX, required=True)
         except ValueError as problem:
             await dc.context.send_activity(str(problem))
             return
@@ -57,6 +58,8 @@ class CaseDetails(HRTopic):
             plain(options.data, "comment_key") or dc.context.activity.id, number, text
         )
         case = await hr.add_case_comment(self.deps.orchestrator, user, number, text, key)
-        await dc.context.send_activity(f"Thanks, I've added your comment to {case.number}.")
+        await dc.context.send_activity(
+            _("Thanks, I've added your comment to {number}.").format(number=case.number)
+        )
         card = case_details_card(case, comment_key=secrets.token_hex(8), tz=user_zone(dc.context))
         await send_card(dc.context, card)
