@@ -155,10 +155,11 @@ def case_card(case: HRCase, *, tz: str | None) -> AdaptiveCard:
 
 
 def _comment_block(comment: Comment, tz: str | None) -> list[CardElement]:
+    author = comment.author or _("HR")
     return [
         TextBlock(text=_("Latest comment"), weight="Bolder", wrap=True, spacing="Medium"),
         user_text(comment.text),
-        user_text(subtle(f"{comment.author or _('HR')}, {format_when(comment.created_at, tz)}")),
+        user_text(subtle(f"{author}, {format_when(comment.created_at, tz)}")),
     ]
 
 

@@ -216,7 +216,8 @@ def _section(title: str, *items: CardElement) -> Container:
 
 
 def _comment(comment: Comment, tz: str | None) -> list[CardElement]:
-    who = f"— {comment.author or _('someone')}, {format_when(comment.created_at, tz)}"
+    author = comment.author or _("someone")
+    who = f"— {author}, {format_when(comment.created_at, tz)}"
     return [user_text(comment.text, spacing="Small"), user_text(subtle(who))]
 
 
@@ -318,8 +319,8 @@ def ticket_updates_text(updates: RecordUpdates, *, tz: str | None, max_comments:
         lines.append(_("There are no comments on it yet."))
     else:
         lines.append(_("Latest comments:"))
+        someone = _("someone")
         lines += [
-            f"- {format_when(c.created_at, tz)}, {c.author or _('someone')}: {c.text}"
-            for c in comments
+            f"- {format_when(c.created_at, tz)}, {c.author or someone}: {c.text}" for c in comments
         ]
     return "\n\n".join(lines)

@@ -36,6 +36,7 @@ ALTERNATIVE_FLOOR = 0.1
 NOTHING_TO_CANCEL = N_("There's nothing to cancel. What can I do for you?")
 NOT_AVAILABLE = N_("Sorry, I can't do that yet, but it's coming soon.")
 OUT_OF_SCOPE = N_("Sorry, that's not something I can do.")
+HERE_IS = N_("Here is what I can do:")  # after a sentence that says why the menu
 UNKNOWN_ACTION = N_("That button belongs to something I can no longer continue.")
 NOT_YOUR_CARD = N_(
     "That card was made for someone else, so I can't act on it for you. Say “help” to start your own."
@@ -118,7 +119,7 @@ class MainDialog(ComponentDialog):
             await dc.cancel_all_dialogs()
             await context.send_activity(_(CANCELLED))
         elif recognition.topic == HELP.id:
-            await send_help(context, f"{_(HELP_IN_TOPIC)} {_('Here is what I can do:')}")
+            await send_help(context, f"{_(HELP_IN_TOPIC)} {_(HERE_IS)}")
             await dc.reprompt_dialog()
         elif self._asks_for_another_topic(active, recognition):
             card = switch_topic_card(
@@ -165,12 +166,12 @@ class MainDialog(ComponentDialog):
             await dc.cancel_all_dialogs()
             await context.send_activity(_(NOTHING_TO_CANCEL))
         elif topic_id == NONE.id:
-            await send_help(context, f"{_(OUT_OF_SCOPE)} {_('Here is what I can do:')}")
+            await send_help(context, f"{_(OUT_OF_SCOPE)} {_(HERE_IS)}")
         elif topic_id in self.topics:
             await dc.cancel_all_dialogs()
             await dc.begin_dialog(self.topics[topic_id].id, options.as_dict())
         else:
-            await send_help(context, f"{_(unknown_message)} {_('Here is what I can do:')}")
+            await send_help(context, f"{_(unknown_message)} {_(HERE_IS)}")
 
     def _active_topic(self, dc: DialogContext) -> TopicDialog | None:
         if dc.active_dialog is None:

@@ -22,7 +22,8 @@ from functools import cache
 from pathlib import Path
 from typing import Final
 
-from babel.dates import format_datetime, format_skeleton
+from babel import Locale
+from babel.dates import format_datetime, get_datetime_format
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -32,9 +33,10 @@ DEFAULT: Final = "en"
 LANGUAGES: Final = ("en", "de", "fr", "es", "nl", "ja")
 LOCALES_DIR: Final = Path(__file__).parent / "locales"
 # English keeps the format Snowdesk always had; the others read as their CLDR data says
-# ("12. März 2025, 14:05", "2025年3月12日 14:05").
+# ("12. März 2025, 14:05", "2025年3月12日 13:05"): a day with the month's short name, 24 h.
 _ENGLISH_PATTERN: Final = "dd MMM yyyy, HH:mm"
-_SKELETON: Final = "yMMMdHm"
+_DATE_SKELETON: Final = "yMMMd"
+_TIME_SKELETON: Final = "Hm"
 
 _language: ContextVar[str] = ContextVar("snowdesk_language", default=DEFAULT)
 
@@ -89,6 +91,16 @@ def translations(language: str) -> gettext.NullTranslations:
 def format_moment(moment: datetime) -> str:
     """A date and time (already in the person's zone) as people of this turn's language write it."""
     language = _language.get()
+    return str(format_datetime(moment, _pattern(language), tzinfo=moment.tzinfo, locale=language))
+
+
+@cache
+def _pattern(language: str) -> str:
+    """The CLDR date-time pattern of a language: its medium date-time joint around the date and
+    time skeletons (Babel 2.9's `format_skeleton` knows no combined date-and-time skeleton)."""
     if language == DEFAULT:
-        return str(format_datetime(moment, _ENGLISH_PATTERN, tzinfo=moment.tzinfo, locale=language))
-    return str(format_skeleton(_SKELETON, moment, tzinfo=moment.tzinfo, locale=language))
+        return _ENGLISH_PATTERN
+    skeletons = Locale.parse(language).datetime_skeletons
+    joint = str(get_datetime_format("medium", locale=language))
+    date, time = skeletons[_DATE_SKELETON].pattern, skeletons[_TIME_SKELETON].pattern
+    return joint.replace("{1}", date).replace("{0}", time)
