@@ -27,6 +27,7 @@ from flows.records import (
     found,
     list_scope,
     must_be_open,
+    read_choices,
     record_lookup,
     row_to_model,
     your_changes,
@@ -63,12 +64,7 @@ async def get_hr_services(orch: Orchestrator, user: Employee) -> list[HRService]
 
 async def get_case_states(orch: Orchestrator) -> list[Choice]:
     """HR case states (value + label) read from `sys_choice`: their numbers are not public."""
-    cached = await orch.cache.get("choices/sn_hr_core_case/state")
-    if cached is None:
-        result = await orch.run("HRSD.GetMetadata", {"Element": "state"}, None)
-        cached = [{"value": r["value"], "label": r["label"]} for r in result.rows]
-        await orch.cache.set("choices/sn_hr_core_case/state", cached)
-    return [Choice.model_validate(item) for item in cached]
+    return await read_choices(orch, "HRSD.GetMetadata", "state", "choices/sn_hr_core_case/state")
 
 
 async def create_case(

@@ -31,6 +31,7 @@ from flows.records import (
     found,
     list_scope,
     must_be_open,
+    read_choices,
     record_lookup,
     row_to_model,
     your_changes,
@@ -87,13 +88,9 @@ async def _attachments(orch: Orchestrator, ticket_sys_id: str) -> list[Attachmen
 
 
 async def get_categories(orch: Orchestrator) -> list[Choice]:
-    """The incident categories (value + label) from `sys_choice`, cached for the metadata TTL."""
-    cached = await orch.cache.get("choices/incident/category")
-    if cached is None:
-        result = await orch.run("ITSM.GetMetadata", {"Element": "category"}, None)
-        cached = [{"value": r["value"], "label": r["label"]} for r in result.rows]
-        await orch.cache.set("choices/incident/category", cached)
-    return [Choice.model_validate(item) for item in cached]
+    """The incident categories (value + label) from `sys_choice`, labelled in the employee's
+    language where the instance has it, cached for the metadata TTL."""
+    return await read_choices(orch, "ITSM.GetMetadata", "category", "choices/incident/category")
 
 
 async def create_ticket(

@@ -1,6 +1,6 @@
 """What the HR and IT system handlers share about records: finding one by number, mapping a
-row to its result model, "you" for changes made through Snowdesk, the open/closed filter and
-the guard against changing a closed record.
+row to its result model, "you" for changes made through Snowdesk, the open/closed filter, the
+guard against changing a closed record, and choice labels in the employee's language.
 
 The common Create / Get / List / Update Record operations themselves are the orchestrator's
 (`flows/orchestrator.py`): one Table API round trip each, from a template.
@@ -16,8 +16,9 @@ from pydantic import BaseModel
 
 from flows.cache import MetadataCache
 from flows.errors import NotAllowed, RecordNotFound
-from flows.models import Employee, ListFilter, RecordUpdates
-from i18n import _
+from flows.models import Choice, Employee, ListFilter, RecordUpdates
+from flows.orchestrator import Orchestrator
+from i18n import DEFAULT, _, current_language
 
 M = TypeVar("M", bound=BaseModel)
 # A list the employee's own change makes stale at once (its scope's generation moves on); an
@@ -92,3 +93,18 @@ async def cached_page(
     fresh = await read()
     await cache.set(key, fresh.model_dump(mode="json"), ttl_seconds=LIST_TTL_S)
     return fresh
+
+
+async def read_choices(orch: Orchestrator, scenario: str, element: str, key: str) -> list[Choice]:
+    """A field's choices (value + label) from `sys_choice` with labels in the turn's language,
+    English where the instance has no labels in it; cached per language for the metadata TTL."""
+    language = current_language()
+    scoped = f"{key}/{language}"
+    cached = await orch.cache.get(scoped)
+    if cached is None:
+        rows = (await orch.run(scenario, {"Element": element, "Language": language}, None)).rows
+        if not rows and language != DEFAULT:
+            rows = (await orch.run(scenario, {"Element": element, "Language": DEFAULT}, None)).rows
+        cached = [{"value": r["value"], "label": r["label"]} for r in rows]
+        await orch.cache.set(scoped, cached)
+    return [Choice.model_validate(item) for item in cached]
