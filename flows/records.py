@@ -18,7 +18,7 @@ from flows.cache import MetadataCache
 from flows.errors import NotAllowed, RecordNotFound
 from flows.models import Choice, Employee, ListFilter, RecordUpdates
 from flows.orchestrator import Orchestrator
-from i18n import DEFAULT, _, current_language
+from i18n import DEFAULT, N_, _, current_language
 
 M = TypeVar("M", bound=BaseModel)
 # A list the employee's own change makes stale at once (its scope's generation moves on); an
@@ -52,13 +52,13 @@ def record_lookup(number: str | None) -> dict[str, str]:
     return {"Number": number.strip().upper()}
 
 
-YOU = "you, through Snowdesk"
+YOU = N_("you, through Snowdesk")
 
 
 def your_changes(updates: RecordUpdates, acting_user_name: str) -> RecordUpdates:
     """A change made with Snowdesk's own account was made for this employee: say "you"."""
     if acting_user_name and updates.updated_by == acting_user_name:
-        return updates.model_copy(update={"updated_by": YOU})
+        return updates.model_copy(update={"updated_by": _(YOU)})
     return updates
 
 
