@@ -26,7 +26,7 @@ STILL_WORKING = N_(
     "I'm still waiting for ServiceNow. I'll post the answer here as soon as I have it."
 )
 # What an Action.Execute invoke answers when its turn goes on in the background.
-INVOKE_ACCEPTED = "Working on it: the answer will appear in the chat."
+INVOKE_ACCEPTED = N_("Working on it: the answer will appear in the chat.")
 
 
 @dataclass
@@ -56,7 +56,7 @@ class BackgroundTurns:
             body = {
                 "statusCode": 200,
                 "type": "application/vnd.microsoft.activity.message",
-                "value": INVOKE_ACCEPTED,
+                "value": _(INVOKE_ACCEPTED),
             }
             return web.json_response(body)
         return web.Response(status=202)

@@ -34,6 +34,7 @@ from bot.deadline import BackgroundTurns
 from bot.envelope import MAX_BODY_BYTES, EnvelopeError, parse_activity
 from bot.storage import DEFAULT_CLAIM_TTL_S, ClaimStore
 from dialogs.attachments import AttachmentFetcher, bind_turn, unbind_turn
+from i18n import DEFAULT, language_of_locale, speaking
 
 log = logging.getLogger(__name__)
 
@@ -140,12 +141,14 @@ class MessagesEndpoint:
                 extra={"activity_id": activity.id, "conversation_id": activity.conversation.id},
             )
             return web.Response(status=200)
-        return await self._background.within(
-            self._turn(authenticated, activity),
-            self._ack_seconds,
-            invoke=activity.type == ActivityTypes.invoke,
-            activity_id=activity.id or "",
-        )
+        # The acknowledgement of a long invoke is written before the turn knows more than this.
+        with speaking(language_of_locale(activity.locale) or DEFAULT):
+            return await self._background.within(
+                self._turn(authenticated, activity),
+                self._ack_seconds,
+                invoke=activity.type == ActivityTypes.invoke,
+                activity_id=activity.id or "",
+            )
 
     async def _turn(self, authenticated: Any, activity: Activity) -> web.StreamResponse:
         # Files the user sends in this turn are fetched by the app's one fetcher, which allows
