@@ -92,6 +92,8 @@ class SnowdeskBot(TeamsActivityHandler):
         await self._save(turn_context)
 
     async def _language(self, turn_context: TurnContext) -> str:
+        """The language of this turn; a guess from the words is kept for the person's next
+        card action, which carries no text (a locale is not kept: it comes every time)."""
         activity = turn_context.activity
         from_locale = language_of_locale(activity.locale)
         if from_locale is not None:

@@ -20,7 +20,7 @@ from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from dialogs.actions import card_submit
 from dialogs.base import TopicDialog, TopicOptions, send_card
-from i18n import N_, _, current_language
+from i18n import DEFAULT, N_, _, current_language
 
 log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -40,7 +40,7 @@ def clean_text(value: object, *, field: str, max_length: int, required: bool) ->
         )
     if required and not text:
         # English runs the field's name into the sentence; the catalogues quote it instead.
-        inline = name.lower() if current_language() == "en" else name
+        inline = name.lower() if current_language() == DEFAULT else name
         raise ValueError(_("Please fill in {field}.").format(field=inline))
     if len(text) > max_length:
         raise ValueError(
