@@ -51,6 +51,7 @@ from dialogs.topics import build_topics
 from flows.errors import new_reference_id
 from flows.models import Employee
 from flows.orchestrator import Orchestrator
+from i18n import DEFAULT, _, language_of_locale, speaking
 
 log = logging.getLogger(__name__)
 
@@ -302,9 +303,12 @@ def _turn_error_handler(
             },
         )
         try:
-            await context.send_activity(
-                f"Sorry, something went wrong on my side. Please try again (reference {reference})."
-            )
+            # Outside the handler's turn, so the language is the activity's locale's alone.
+            with speaking(language_of_locale(activity.locale) or DEFAULT):
+                sorry = _(
+                    "Sorry, something went wrong on my side. Please try again (reference {reference})."
+                ).format(reference=reference)
+            await context.send_activity(sorry)
             if activity.channel_id == "emulator":
                 await context.send_activity(
                     Activity(

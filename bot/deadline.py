@@ -19,6 +19,7 @@ from aiohttp import web
 from botbuilder.core import Middleware, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 
+from i18n import N_, _
 from servicenow.client import deadline
 
 log = logging.getLogger(__name__)
@@ -26,9 +27,11 @@ log = logging.getLogger(__name__)
 # Within a turn no ServiceNow call waits for a free slot longer than this (it answers "busy"
 # instead), so even a turn that went on in the background ends in plain time.
 TURN_DEADLINE_S = 9.0
-STILL_WORKING = "I'm still waiting for ServiceNow. I'll post the answer here as soon as I have it."
+STILL_WORKING = N_(
+    "I'm still waiting for ServiceNow. I'll post the answer here as soon as I have it."
+)
 # What an Action.Execute invoke answers when its turn goes on in the background.
-INVOKE_ACCEPTED = "Working on it: the answer will appear in the chat."
+INVOKE_ACCEPTED = N_("Working on it: the answer will appear in the chat.")
 # Where a turn finds its invoke's `InvokeAnswer` (`TurnContext.turn_state`).
 INVOKE_ANSWER = "snowdesk.invoke_answer"
 
@@ -76,9 +79,9 @@ class BackgroundTurns:
         invoke whose turn already answered in place (`answer`) is not acknowledged: all that
         is left of it is saving its state."""
         task = asyncio.ensure_future(turn)
-        done, _ = await asyncio.wait({task}, timeout=ack_seconds)
+        done, _pending = await asyncio.wait({task}, timeout=ack_seconds)
         if task not in done and answer is not None and not answer.acknowledge():
-            done, _ = await asyncio.wait({task})
+            done, _pending = await asyncio.wait({task})
         if task in done:
             return task.result() or web.Response(status=201)
         self.running.add(task)
@@ -88,7 +91,7 @@ class BackgroundTurns:
             body = {
                 "statusCode": 200,
                 "type": "application/vnd.microsoft.activity.message",
-                "value": INVOKE_ACCEPTED,
+                "value": _(INVOKE_ACCEPTED),
             }
             return web.json_response(body)
         return web.Response(status=202)
@@ -103,7 +106,7 @@ class BackgroundTurns:
         """Let background turns finish for a moment, then cancel what is left."""
         if not self.running:
             return
-        _, pending = await asyncio.wait(set(self.running), timeout=grace_seconds)
+        _done, pending = await asyncio.wait(set(self.running), timeout=grace_seconds)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
@@ -127,7 +130,7 @@ async def kept_informed(
 async def _inform(context: TurnContext, after_seconds: float, typing_every: float) -> None:
     await asyncio.sleep(after_seconds)
     try:
-        await context.send_activity(STILL_WORKING)
+        await context.send_activity(_(STILL_WORKING))
         while True:
             await context.send_activity(Activity(type=ActivityTypes.typing))
             await asyncio.sleep(typing_every)

@@ -34,6 +34,7 @@ from bot.deadline import INVOKE_ANSWER, BackgroundTurns, InvokeAnswer
 from bot.envelope import MAX_BODY_BYTES, EnvelopeError, parse_activity
 from bot.storage import DEFAULT_CLAIM_TTL_S, ClaimStore
 from dialogs.attachments import AttachmentFetcher, bind_turn, unbind_turn
+from i18n import DEFAULT, language_of_locale, speaking
 
 log = logging.getLogger(__name__)
 
@@ -141,13 +142,15 @@ class MessagesEndpoint:
             )
             return web.Response(status=200)
         answer = InvokeAnswer()
-        return await self._background.within(
-            self._turn(authenticated, activity, answer),
-            self._ack_seconds,
-            invoke=activity.type == ActivityTypes.invoke,
-            activity_id=activity.id or "",
-            answer=answer,
-        )
+        # The acknowledgement of a long invoke is written before the turn knows more than this.
+        with speaking(language_of_locale(activity.locale) or DEFAULT):
+            return await self._background.within(
+                self._turn(authenticated, activity, answer),
+                self._ack_seconds,
+                invoke=activity.type == ActivityTypes.invoke,
+                activity_id=activity.id or "",
+                answer=answer,
+            )
 
     async def _turn(
         self, authenticated: Any, activity: Activity, answer: InvokeAnswer

@@ -22,8 +22,10 @@ from bot.deadline import INVOKE_ANSWER, InvokeAnswer, kept_informed
 from bot.personal import POINTER, is_shared, run_in_personal_chat, speaker_name
 from cards.common import team_intro_card, welcome_card
 from dialogs.base import CARD_ACTION_INVOKE, CARD_CONTENT_TYPE, answer_card, send_card
+from dialogs.language import guess_language
 from dialogs.main import MainDialog
 from dialogs.search import RecordSearch
+from i18n import DEFAULT, _, language_of_locale, speaking
 from topics import BY_ID, REFRESH_VERBS
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,9 @@ class CardInvokeResponse(Model):
 class SnowdeskBot(TeamsActivityHandler):
     """Hands every message and card action to the main router dialog; saves state after each turn.
 
+    Each turn speaks the employee's language: the activity's `locale` (Teams sends it), else the
+    language the message is written in, else the one last guessed for them, else English.
+
     Dialog state belongs to a person in a conversation (botbuilder's private conversation
     state), never to the conversation: in a group chat everyone has their own forms. A turn
     about records in a group chat or channel runs in the speaker's personal chat instead.
@@ -93,14 +98,32 @@ class SnowdeskBot(TeamsActivityHandler):
         self.bot_app_id = bot_app_id
         self.progress_after_seconds = progress_after_seconds
         self.dialog_state = private_state.create_property("DialogState")
+        # The language guessed from a person's words, for their card actions (no text to read).
+        self.guessed_language = user_state.create_property("Language")
 
     async def on_turn(self, turn_context: TurnContext) -> None:
-        if turn_context.activity.type != ActivityTypes.message:
-            await super().on_turn(turn_context)
-        else:
-            async with kept_informed(turn_context, self.progress_after_seconds):
+        # The one place the turn's language is set: cards and texts below read it implicitly.
+        with speaking(await self._language(turn_context)):
+            if turn_context.activity.type != ActivityTypes.message:
                 await super().on_turn(turn_context)
+            else:
+                async with kept_informed(turn_context, self.progress_after_seconds):
+                    await super().on_turn(turn_context)
         await self._save(turn_context)
+
+    async def _language(self, turn_context: TurnContext) -> str:
+        """The language of this turn; a guess from the words is kept for the person's next
+        card action, which carries no text (a locale is not kept: it comes every time)."""
+        activity = turn_context.activity
+        from_locale = language_of_locale(activity.locale)
+        if from_locale is not None:
+            return from_locale
+        guessed = guess_language(activity.text) if activity.type == ActivityTypes.message else None
+        if guessed is not None:
+            await self.guessed_language.set(turn_context, guessed)
+            return guessed
+        remembered = await self.guessed_language.get(turn_context, DEFAULT)
+        return str(remembered)
 
     async def _save(self, turn_context: TurnContext) -> None:
         await self.private_state.save_changes(turn_context)
@@ -123,7 +146,7 @@ class SnowdeskBot(TeamsActivityHandler):
             },
         )
         if await self._ran_in_personal_chat(turn_context):
-            await turn_context.send_activity(POINTER.format(name=speaker_name(activity)))
+            await turn_context.send_activity(_(POINTER).format(name=speaker_name(activity)))
             return
         await DialogExtensions.run_dialog(self.main_dialog, turn_context, self.dialog_state)
 
@@ -197,4 +220,4 @@ class SnowdeskBot(TeamsActivityHandler):
             return InvokeResponse(status=200, body=CardInvokeResponse(card.content))
         if card is not None:  # the request was acknowledged meanwhile: the card goes to the chat
             await turn_context.send_activity(MessageFactory.attachment(card))
-        return InvokeResponse(status=200, body=MessageInvokeResponse(value="Done."))
+        return InvokeResponse(status=200, body=MessageInvokeResponse(value=_("Done.")))

@@ -20,14 +20,12 @@ from botbuilder.schema import (
     ConversationParameters,
 )
 
+from i18n import N_
+
 log = logging.getLogger(__name__)
 
 SHARED_TYPES = frozenset({"groupChat", "channel"})
-POINTER = "{name}, I've answered you in our personal chat, so your records stay private."
-NO_PERSONAL_CHAT = (
-    "Sorry, I couldn't open a personal chat with you. Please message me directly "
-    "(reference {reference})."
-)
+POINTER = N_("{name}, I've answered you in our personal chat, so your records stay private.")
 Turn = Callable[[TurnContext], Awaitable[None]]
 
 

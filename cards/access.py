@@ -3,28 +3,32 @@ work note the assignment group gets before Entra's 14-day limit."""
 
 from __future__ import annotations
 
+from i18n import _
+
 
 def waiting_text(package: str, ticket: str) -> str:
     """The request was approved; IT provisions it by hand through this ticket."""
-    return f"Your access to {package} is waiting on {ticket}."
+    return _("Your access to {package} is waiting on {ticket}.").format(
+        package=package, ticket=ticket
+    )
 
 
 def granted_text(package: str) -> str:
     """The ticket was resolved or closed and Entra completed the assignment."""
-    return f"Your access to {package} is granted."
+    return _("Your access to {package} is granted.").format(package=package)
 
 
 def declined_text(package: str) -> str:
     """The ticket was cancelled: Entra was told to deny the request."""
-    return f"Your request for {package} was declined."
+    return _("Your request for {package} was declined.").format(package=package)
 
 
 def still_waiting_text(package: str, ticket: str, days: float) -> str:
     """The warning to the employee when the ticket is still open after the warning delay."""
-    return (
-        f"Your access to {package} is still waiting on {ticket} after {days:g} days; "
+    return _(
+        "Your access to {package} is still waiting on {ticket} after {days} days; "
         "IT has been reminded."
-    )
+    ).format(package=package, ticket=ticket, days=f"{days:g}")
 
 
 def overdue_note(package: str, days: float) -> str:

@@ -24,22 +24,27 @@ from microsoft_teams.cards import (
 )
 
 from flows.models import ListFilter
+from i18n import N_, _, format_moment
 from topics import CONTINUE_VERB, HELP, MENU, Topic
 
 CARD_VERSION: Final = "1.5"
 # Buttons Teams shows in a row in its 540 px chat column; the rest go to the overflow menu.
 MAX_VISIBLE_ACTIONS: Final = 4
 
-# The filters of the "my cases" / "my tickets" lists, in the order their buttons show them,
-# and the word each puts before "cases" / "tickets" ("all" needs none).
+# The filters of the "my cases" / "my tickets" lists, in the order their buttons show them.
 FILTERS: tuple[ListFilter, ...] = ("open", "closed", "all")
-FILTER_TITLES: dict[str, str] = {"open": "open", "closed": "closed", "all": ""}
+# Each filter's button: a whole phrase, since word order differs between languages.
+FILTER_BUTTONS: dict[str, str] = {
+    "open": N_("Show open"),
+    "closed": N_("Show closed"),
+    "all": N_("Show all"),
+}
 
 # Lengths ServiceNow accepts: `short_description` 160 characters, description and journal 4000.
 SHORT_DESCRIPTION_MAX = 160
 DESCRIPTION_MAX = 4000
 COMMENT_MAX = 4000
-ADD_COMMENT = "Add a comment"
+ADD_COMMENT = N_("Add a comment")
 
 
 class Paged(Protocol):
@@ -151,8 +156,8 @@ def text_input(
 
 def form_buttons(topic: Topic, draft_key: str, retry: bool) -> list[Any]:
     """Submit (Retry after a failure) and Cancel of a create form; both carry the draft's key."""
-    send = submit("Retry" if retry else "Submit", topic.action("submit"), draft_key=draft_key)
-    cancel = submit("Cancel", topic.action("cancel"), draft_key=draft_key)
+    send = submit(_("Retry") if retry else _("Submit"), topic.action("submit"), draft_key=draft_key)
+    cancel = submit(_("Cancel"), topic.action("cancel"), draft_key=draft_key)
     cancel.associated_inputs = "none"  # cancelling must not trip the form's required fields
     return [send, cancel]
 
@@ -164,21 +169,25 @@ def comment_form(
     body: list[CardElement] = [
         text_input(
             "comment",
-            f"Your comment on {number}",
+            _("Your comment on {number}").format(number=number),
             COMMENT_MAX,
             value=value,
-            required="Please write your comment.",
+            required=_("Please write your comment."),
             multiline=True,
         )
     ]
-    return new_card(body, [submit(ADD_COMMENT, verb, number=number, comment_key=comment_key)])
+    return new_card(body, [submit(_(ADD_COMMENT), verb, number=number, comment_key=comment_key)])
 
 
 def confirm_comment_card(
     *, number: str, summary: str, comment: str, verb: str, comment_key: str
 ) -> AdaptiveCard:
     """A comment the user typed, shown back before anything is written: edit it or add it."""
-    question = f"Add this comment to {number}" + (f" ({summary})" if summary else "") + "?"
+    question = (
+        _("Add this comment to {number} ({summary})?").format(number=number, summary=summary)
+        if summary
+        else _("Add this comment to {number}?").format(number=number)
+    )
     form = comment_form(number, verb, comment_key, value=comment)
     body: list[CardElement] = [TextBlock(text=question, wrap=True, weight="Bolder")]
     return new_card([*body, *(form.body or [])], form.actions)
@@ -186,13 +195,15 @@ def confirm_comment_card(
 
 def open_in_servicenow(url: str) -> list[OpenUrlAction]:
     """The link to the record in ServiceNow, when there is one."""
-    return [OpenUrlAction(title="Open in ServiceNow", url=url)] if url else []
+    return [OpenUrlAction(title=_("Open in ServiceNow"), url=url)] if url else []
 
 
 def filter_buttons(current: str, verb: str) -> list[ExecuteAction]:
     """Buttons that switch a list to the other filters, from its first page."""
     return [
-        submit(f"Show {name}", verb, filter=name, offset=0) for name in FILTERS if name != current
+        submit(_(FILTER_BUTTONS[name]), verb, filter=name, offset=0)
+        for name in FILTERS
+        if name != current
     ]
 
 
@@ -201,46 +212,53 @@ def paging_buttons(page: Paged, verb: str) -> list[ExecuteAction]:
     actions: list[ExecuteAction] = []
     if page.has_previous:
         offset = max(page.offset - page.page_size, 0)
-        actions.append(submit("Previous", verb, filter=page.filter, offset=offset))
+        actions.append(submit(_("Previous"), verb, filter=page.filter, offset=offset))
     if page.has_next:
         offset = page.offset + page.page_size
-        actions.append(submit("Next", verb, filter=page.filter, offset=offset))
+        actions.append(submit(_("Next"), verb, filter=page.filter, offset=offset))
     return actions + filter_buttons(page.filter, verb)
 
 
 def topic_buttons() -> list[ExecuteAction]:
     """One button per topic of the menu; each starts its topic."""
-    return [submit(topic.title, topic.verb) for topic in MENU]
+    return [submit(_(topic.title), topic.verb) for topic in MENU]
 
 
 def _menu_lines() -> list[CardElement]:
     return [
-        TextBlock(text=f"• **{topic.title}**: {topic.menu}", wrap=True, spacing="None")
+        TextBlock(text=f"• **{_(topic.title)}**: {_(topic.menu)}", wrap=True, spacing="None")
         for topic in MENU
     ]
 
 
 def _hint() -> TextBlock:
     return TextBlock(
-        text="Or just tell me in your own words. Say “cancel” at any time to stop.",
+        text=_("Or just tell me in your own words. Say “cancel” at any time to stop."),
         wrap=True,
         is_subtle=True,
     )
 
 
-def help_card(intro: str = "Here is what I can do for you:") -> AdaptiveCard:
-    """The help card: what the bot does, with a button that starts each topic."""
-    body: list[CardElement] = [TextBlock(text=intro, wrap=True, weight="Bolder")]
+def help_card(intro: str = N_("Here is what I can do for you:")) -> AdaptiveCard:
+    """The help card: what the bot does, with a button that starts each topic; `intro` is
+    shown translated (a msgid, or a sentence the caller already translated)."""
+    body: list[CardElement] = [TextBlock(text=_(intro), wrap=True, weight="Bolder")]
     return new_card([*body, *_menu_lines(), _hint()], topic_buttons())
 
 
 def welcome_card(name: str | None = None) -> AdaptiveCard:
     """The first card a new user sees: who the bot is and what it can do."""
-    greeting = f"Hi {name.split()[0]}!" if name and name.strip() else "Hi!"
+    greeting = (
+        _("Hi {name}! I'm Snowdesk.").format(name=name.split()[0])
+        if name and name.strip()
+        else _("Hi! I'm Snowdesk.")
+    )
     body: list[CardElement] = [
-        TextBlock(text=f"{greeting} I'm Snowdesk.", size="Large", weight="Bolder", wrap=True),
+        TextBlock(text=greeting, size="Large", weight="Bolder", wrap=True),
         TextBlock(
-            text="I open and follow your IT tickets and HR cases in ServiceNow, right here in chat.",
+            text=_(
+                "I open and follow your IT tickets and HR cases in ServiceNow, right here in chat."
+            ),
             wrap=True,
         ),
     ]
@@ -251,14 +269,16 @@ def team_intro_card() -> AdaptiveCard:
     """The one card the bot posts when it is added to a team or group chat: what it does, and
     that everyone's tickets and cases stay in their personal chat with it."""
     body: list[CardElement] = [
-        TextBlock(text="Hi everyone, I'm Snowdesk.", size="Large", weight="Bolder", wrap=True),
+        TextBlock(text=_("Hi everyone, I'm Snowdesk."), size="Large", weight="Bolder", wrap=True),
         TextBlock(
-            text="I open and follow IT tickets and HR cases in ServiceNow for each of you.",
+            text=_("I open and follow IT tickets and HR cases in ServiceNow for each of you."),
             wrap=True,
         ),
         TextBlock(
-            text="Your tickets and cases stay private: I show them only in your personal chat "
-            "with me. Mention me with “help” to see what I can do.",
+            text=_(
+                "Your tickets and cases stay private: I show them only in your personal chat "
+                "with me. Mention me with “help” to see what I can do."
+            ),
             wrap=True,
         ),
     ]
@@ -275,42 +295,55 @@ def picked_record_card(
 ) -> AdaptiveCard:
     """Which record the user's words picked ("I took INC… (VPN drops): it mentions “vpn”."),
     with a button for each other record that matched too."""
-    note = user_text(f"I took {number} (", summary, f"): it mentions “{word}”.")
-    buttons = [submit(f"No, {other}", verb, number=other) for other in others]
+    before, after = _("I took {number} ({summary}): it mentions “{word}”.").split("{summary}")
+    note = user_text(before.format(number=number), summary, after.format(word=word))
+    buttons = [
+        submit(_("No, {number}").format(number=other), verb, number=other) for other in others
+    ]
     return new_card([note], buttons or None)
 
 
 def format_when(dt: datetime | None, tz_name: str | None = None) -> str:
-    """A date and time for people: in their time zone when known, else UTC with the zone named."""
+    """A date and time for people, in the turn's language: in their time zone when known, else
+    UTC with the zone named."""
     if dt is None:
-        return "unknown"
+        return _("unknown")
     moment = dt if dt.tzinfo else dt.replace(tzinfo=UTC)
     try:
         zone = ZoneInfo(tz_name) if tz_name else None
     except (ZoneInfoNotFoundError, ValueError):
         zone = None  # a channel sent a zone we do not know: fall back to UTC, named
     if zone is None:
-        return f"{moment.astimezone(UTC):%d %b %Y, %H:%M} UTC"
-    return f"{moment.astimezone(zone):%d %b %Y, %H:%M}"
+        return f"{format_moment(moment.astimezone(UTC))} UTC"
+    return format_moment(moment.astimezone(zone))
 
 
 def disambiguation_card(topics: list[Topic], entities: dict[str, str], text: str) -> AdaptiveCard:
     """“Did you mean …?”: a button per close topic, carrying what the user said, and an out."""
-    buttons = [submit(t.title, t.verb, entities=entities, text=text) for t in topics]
-    body: list[CardElement] = [TextBlock(text="I'm not sure I got that. Did you mean…", wrap=True)]
-    return new_card(body, [*buttons, submit("Something else", HELP.verb)])
+    buttons = [submit(_(t.title), t.verb, entities=entities, text=text) for t in topics]
+    body: list[CardElement] = [
+        TextBlock(text=_("I'm not sure I got that. Did you mean…"), wrap=True)
+    ]
+    return new_card(body, [*buttons, submit(_("Something else"), HELP.verb)])
 
 
 def switch_topic_card(
     current: Topic, new: Topic, entities: dict[str, str], text: str
 ) -> AdaptiveCard:
     """Offer to leave the running topic for the one the user just asked for."""
-    question = f"We're in the middle of “{current.title}”. Do you want to switch to “{new.title}”?"
+    question = _("We're in the middle of “{current}”. Do you want to switch to “{new}”?").format(
+        current=_(current.title), new=_(new.title)
+    )
     return new_card(
         [TextBlock(text=question, wrap=True)],
         [
-            submit(f"Switch to {new.title}", new.verb, entities=entities, text=text),
-            submit("Keep going", CONTINUE_VERB),
+            submit(
+                _("Switch to {topic}").format(topic=_(new.title)),
+                new.verb,
+                entities=entities,
+                text=text,
+            ),
+            submit(_("Keep going"), CONTINUE_VERB),
         ],
     )
 
@@ -318,6 +351,8 @@ def switch_topic_card(
 def someone_elses_card() -> AdaptiveCard:
     """What a record's card shows anyone but its owner: that it is someone's, and no details."""
     return message_card(
-        "This card shows someone else's ticket or case, so only they can see it. "
-        "Say “help” to me to see your own."
+        _(
+            "This card shows someone else's ticket or case, so only they can see it. "
+            "Say “help” to me to see your own."
+        )
     )

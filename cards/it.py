@@ -29,7 +29,6 @@ from cards.common import (
     ADD_COMMENT,
     DESCRIPTION_MAX,
     DETAILS_VIEW,
-    FILTER_TITLES,
     SHORT_DESCRIPTION_MAX,
     SUMMARY_VIEW,
     comment_form,
@@ -47,10 +46,22 @@ from cards.common import (
 )
 from flows.models import Choice as FieldChoice
 from flows.models import Comment, RecordUpdates, Ticket, TicketPage
+from i18n import N_, _
 from topics import IT_CREATE_TICKET, IT_LIST_TICKETS, IT_TICKET_DETAILS, IT_TICKET_UPDATES, REFRESH
 from topics import IT_UPDATE_TICKET as UPDATE
 
-URGENCY_LABELS: dict[str, str] = {"high": "High", "medium": "Medium", "low": "Low"}
+URGENCY_LABELS: dict[str, str] = {"high": N_("High"), "medium": N_("Medium"), "low": N_("Low")}
+# Whole sentences per list filter: the filter's word moves around in other languages.
+_LIST_TITLES: dict[str, str] = {
+    "open": N_("Your open tickets"),
+    "closed": N_("Your closed tickets"),
+    "all": N_("All your tickets"),
+}
+_EMPTY_LIST: dict[str, str] = {
+    "open": N_("You have no open IT tickets."),
+    "closed": N_("You have no closed IT tickets."),
+    "all": N_("You have no IT tickets yet."),
+}
 
 
 def ticket_form_card(
@@ -64,18 +75,18 @@ def ticket_form_card(
 ) -> AdaptiveCard:
     """The create-ticket form, filled with the draft; `key` makes its Submit idempotent."""
     body: list[CardElement] = [
-        TextBlock(text="Report an IT problem", size="Large", weight="Bolder", wrap=True),
+        TextBlock(text=_("Report an IT problem"), size="Large", weight="Bolder", wrap=True),
         *_form_notes(problems, retry, file_names),
         text_input(
             "short_description",
-            "What's the problem, in a few words?",
+            _("What's the problem, in a few words?"),
             SHORT_DESCRIPTION_MAX,
             value=str(draft.get("short_description") or ""),
-            required="Please describe the problem in a few words.",
+            required=_("Please describe the problem in a few words."),
         ),
         text_input(
             "description",
-            "Anything else we should know?",
+            _("Anything else we should know?"),
             DESCRIPTION_MAX,
             value=str(draft.get("description") or ""),
             multiline=True,
@@ -95,24 +106,26 @@ def _form_notes(
     if retry:
         notes.append(
             TextBlock(
-                text="Your ticket was not created yet. Your text is kept: press Retry.",
+                text=_("Your ticket was not created yet. Your text is kept: press Retry."),
                 wrap=True,
                 weight="Bolder",  # Warning-yellow text reads at ~1.5:1 on Teams' light theme
             )
         )
     if file_names:
         names = ", ".join(file_names)
-        notes.append(TextBlock(text=f"I'll attach: {names}", wrap=True, is_subtle=True))
+        notes.append(
+            TextBlock(text=_("I'll attach: {names}").format(names=names), wrap=True, is_subtle=True)
+        )
     return notes
 
 
 def _urgency_input(value: str, input_id: str = "urgency") -> ChoiceSetInput:
     return ChoiceSetInput(
         id=input_id,
-        label="How urgent is it?",
+        label=_("How urgent is it?"),
         style="expanded",
         value=value if value in URGENCY_LABELS else "medium",
-        choices=[Choice(title=label, value=value) for value, label in URGENCY_LABELS.items()],
+        choices=[Choice(title=_(label), value=value) for value, label in URGENCY_LABELS.items()],
     )
 
 
@@ -120,9 +133,9 @@ def _category_input(categories: Sequence[FieldChoice], value: str) -> ChoiceSetI
     known = {choice.value for choice in categories}
     return ChoiceSetInput(
         id="category",
-        label="Category",
+        label=_("Category"),
         style="compact",
-        placeholder="Choose a category (optional)",
+        placeholder=_("Choose a category (optional)"),
         value=value if value in known else None,
         choices=[Choice(title=choice.label, value=choice.value) for choice in categories],
     )
@@ -130,42 +143,46 @@ def _category_input(categories: Sequence[FieldChoice], value: str) -> ChoiceSetI
 
 def _ticket_facts(ticket: Ticket, tz: str | None, *, full: bool) -> FactSet:
     facts = [
-        Fact(title="Number", value=ticket.number),
-        Fact(title="State", value=ticket.state or "unknown"),
-        Fact(title="Priority", value=ticket.priority or "not set"),
-        Fact(title="Urgency", value=ticket.urgency or "not set"),
-        Fact(title="Category", value=ticket.category or "none"),
+        Fact(title=_("Number"), value=ticket.number),
+        Fact(title=_("State"), value=ticket.state or _("unknown")),
+        Fact(title=_("Priority"), value=ticket.priority or _("not set")),
+        Fact(title=_("Urgency"), value=ticket.urgency or _("not set")),
+        Fact(title=_("Category"), value=ticket.category or _("none")),
     ]
     if full:
         facts += [
-            Fact(title="Assignment group", value=ticket.assignment_group or "not assigned yet"),
-            Fact(title="Assigned to", value=ticket.assigned_to or "nobody yet"),
+            Fact(
+                title=_("Assignment group"),
+                value=ticket.assignment_group or _("not assigned yet"),
+            ),
+            Fact(title=_("Assigned to"), value=ticket.assigned_to or _("nobody yet")),
         ]
-    facts.append(Fact(title="Opened", value=format_when(ticket.opened_at, tz)))
+    facts.append(Fact(title=_("Opened"), value=format_when(ticket.opened_at, tz)))
     if full:
-        facts.append(Fact(title="Updated", value=format_when(ticket.updated_at, tz)))
+        facts.append(Fact(title=_("Updated"), value=format_when(ticket.updated_at, tz)))
     return FactSet(facts=facts)
 
 
 def _heading(ticket: Ticket, lead: str = "") -> list[CardElement]:
-    title = f"{lead}{ticket.number}" if lead else ticket.number
+    """The number (in `lead`, a sentence with a {number} placeholder, when given) and summary."""
+    title = _(lead).format(number=ticket.number) if lead else ticket.number
     return [
         TextBlock(text=title, size="Large", weight="Bolder", wrap=True),
-        user_text(ticket.short_description or "(no summary)", spacing="None"),
+        user_text(ticket.short_description or _("(no summary)"), spacing="None"),
     ]
 
 
 def ticket_card(ticket: Ticket, *, tz: str | None, notes: Sequence[str] = ()) -> AdaptiveCard:
     """The answer to a created ticket: its number and key facts; Details, Updates, ServiceNow."""
     body: list[CardElement] = [
-        *_heading(ticket, "I've opened "),
+        *_heading(ticket, N_("I've opened {number}")),
         _ticket_facts(ticket, tz, full=False),
         *(TextBlock(text=note, wrap=True, is_subtle=True) for note in notes),
     ]
     # The same buttons, in the same order, as the HR case card.
     actions: list[Any] = [
-        submit("Details", IT_TICKET_DETAILS.verb, number=ticket.number),
-        submit("Updates", IT_TICKET_UPDATES.verb, number=ticket.number),
+        submit(_("Details"), IT_TICKET_DETAILS.verb, number=ticket.number),
+        submit(_("Updates"), IT_TICKET_UPDATES.verb, number=ticket.number),
     ]
     return new_card(
         body, [*actions, *open_in_servicenow(ticket.url)], _refresh(ticket, SUMMARY_VIEW)
@@ -184,21 +201,21 @@ def ticket_details_card(ticket: Ticket, *, comment_key: str, tz: str | None) -> 
     """
     body: list[CardElement] = [*_heading(ticket), _ticket_facts(ticket, tz, full=True)]
     if ticket.description:
-        body.append(_section("Description", user_text(ticket.description, spacing="Small")))
+        body.append(_section(_("Description"), user_text(ticket.description, spacing="Small")))
     if ticket.latest_comment is not None:
-        body.append(_section("Latest comment", *_comment(ticket.latest_comment, tz)))
+        body.append(_section(_("Latest comment"), *_comment(ticket.latest_comment, tz)))
     if ticket.attachments:
         names = "\n".join(f"- {item.file_name}" for item in ticket.attachments)
-        body.append(_section("Attachments", user_text(names, spacing="Small")))
+        body.append(_section(_("Attachments"), user_text(names, spacing="Small")))
     actions: list[Any] = []
     if ticket.active:
         comment = comment_form(ticket.number, UPDATE.action("comment"), comment_key)
         actions += [
-            ShowCardAction(title=ADD_COMMENT, card=comment),
-            ShowCardAction(title="Change urgency", card=urgency_form(ticket)),
-            submit("Add a file", UPDATE.action("attach"), number=ticket.number),
+            ShowCardAction(title=_(ADD_COMMENT), card=comment),
+            ShowCardAction(title=_("Change urgency"), card=urgency_form(ticket)),
+            submit(_("Add a file"), UPDATE.action("attach"), number=ticket.number),
         ]
-    actions.append(submit("Updates", IT_TICKET_UPDATES.verb, number=ticket.number))
+    actions.append(submit(_("Updates"), IT_TICKET_UPDATES.verb, number=ticket.number))
     return new_card(
         body, [*actions, *open_in_servicenow(ticket.url)], _refresh(ticket, DETAILS_VIEW)
     )
@@ -212,7 +229,8 @@ def _section(title: str, *items: CardElement) -> Container:
 
 
 def _comment(comment: Comment, tz: str | None) -> list[CardElement]:
-    who = f"— {comment.author or 'someone'}, {format_when(comment.created_at, tz)}"
+    author = comment.author or _("someone")
+    who = f"— {author}, {format_when(comment.created_at, tz)}"
     return [user_text(comment.text, spacing="Small"), user_text(subtle(who))]
 
 
@@ -221,7 +239,7 @@ def urgency_form(ticket: Ticket) -> AdaptiveCard:
     current = _urgency_name(ticket.urgency_value)
     body: list[CardElement] = [_urgency_input(current)]
     return new_card(
-        body, [submit("Change urgency", UPDATE.action("urgency"), number=ticket.number)]
+        body, [submit(_("Change urgency"), UPDATE.action("urgency"), number=ticket.number)]
     )
 
 
@@ -231,31 +249,35 @@ def _urgency_name(value: str) -> str:
 
 def ticket_status_card(ticket: Ticket, *, tz: str | None) -> AdaptiveCard:
     """The answer to "status of my ticket": one sentence and a Details button."""
-    details = submit("Details", IT_TICKET_DETAILS.verb, number=ticket.number)
+    details = submit(_("Details"), IT_TICKET_DETAILS.verb, number=ticket.number)
     return new_card([status_line(ticket, tz)], [details])
 
 
 def status_line(ticket: Ticket, tz: str | None) -> RichTextBlock:
     """One sentence: state, who has it, when it last changed (the summary shown as written)."""
-    holder = ticket.assigned_to or ticket.assignment_group or "nobody yet"
+    holder = ticket.assigned_to or ticket.assignment_group or _("nobody yet")
     when = format_when(ticket.updated_at, tz)
     summary = f" ({ticket.short_description})" if ticket.short_description else ""
+    # One sentence around a bold state: split the translation at its {state} placeholder.
+    sentence = _("{record} is {state}, with {holder}; last updated {when}.")
+    before, after = sentence.split("{state}", 1)
     return user_text(
-        f"{ticket.number}{summary} is ",
-        strong(ticket.state or "unknown"),
-        f", with {holder}; last updated {when}.",
+        before.format(record=f"{ticket.number}{summary}"),
+        strong(ticket.state or _("unknown")),
+        after.format(holder=holder, when=when),
     )
 
 
 def ticket_list_card(page: TicketPage, *, tz: str | None) -> AdaptiveCard:
     """One page of the user's tickets: a row each (opens its details), paging and filter buttons."""
-    which = FILTER_TITLES[page.filter]
-    title = f"Your {which} tickets" if which else "All your tickets"
+    title = _(_LIST_TITLES[page.filter])
     first, last = page.offset + 1, page.offset + len(page.items)
     body: list[CardElement] = [
         TextBlock(text=title, size="Large", weight="Bolder", wrap=True),
         TextBlock(
-            text=f"{first}–{last} of {page.total}, as of {format_when(page.as_of, tz)}",
+            text=_("{first}–{last} of {total}, as of {when}").format(
+                first=first, last=last, total=page.total, when=format_when(page.as_of, tz)
+            ),
             is_subtle=True,
             wrap=True,
             spacing="None",
@@ -268,45 +290,50 @@ def ticket_list_card(page: TicketPage, *, tz: str | None) -> AdaptiveCard:
 def _ticket_row(ticket: Ticket, tz: str | None) -> ColumnSet:
     return ColumnSet(
         separator=True,
-        select_action=submit("Details", IT_TICKET_DETAILS.verb, number=ticket.number),
+        select_action=submit(_("Details"), IT_TICKET_DETAILS.verb, number=ticket.number),
         columns=[
             Column(
                 width="stretch",
                 items=[
                     user_text(strong(ticket.number), f" {ticket.short_description}"),
                     TextBlock(
-                        text=f"Updated {format_when(ticket.updated_at, tz)}",
+                        text=_("Updated {when}").format(when=format_when(ticket.updated_at, tz)),
                         is_subtle=True,
                         spacing="None",
                         wrap=True,
                     ),
                 ],
             ),
-            Column(width="auto", items=[TextBlock(text=ticket.state or "unknown", wrap=True)]),
+            Column(width="auto", items=[TextBlock(text=ticket.state or _("unknown"), wrap=True)]),
         ],
     )
 
 
 def empty_list_text(filter_name: str) -> str:
     """What to say when the user has no tickets under this filter."""
-    which = FILTER_TITLES.get(filter_name, "")
-    return f"You have no {which} IT tickets." if which else "You have no IT tickets yet."
+    return _(_EMPTY_LIST.get(filter_name, _EMPTY_LIST["all"]))
 
 
 def ticket_updates_text(updates: RecordUpdates, *, tz: str | None, max_comments: int = 3) -> str:
     """A short text answer: what changed last and when, then the latest customer-visible comments."""
-    who = f" by {updates.updated_by}" if updates.updated_by else ""
-    lines = [
-        f"{updates.number} is {updates.state or 'unknown'}; "
-        f"last changed {format_when(updates.updated_at, tz)}{who}."
-    ]
+    state = updates.state or _("unknown")
+    when = format_when(updates.updated_at, tz)
+    if updates.updated_by:
+        first = _("{number} is {state}; last changed {when} by {who}.").format(
+            number=updates.number, state=state, when=when, who=updates.updated_by
+        )
+    else:
+        first = _("{number} is {state}; last changed {when}.").format(
+            number=updates.number, state=state, when=when
+        )
+    lines = [first]
     comments = updates.comments[:max_comments]
     if not comments:
-        lines.append("There are no comments on it yet.")
+        lines.append(_("There are no comments on it yet."))
     else:
-        lines.append("Latest comments:")
+        lines.append(_("Latest comments:"))
+        someone = _("someone")
         lines += [
-            f"- {format_when(c.created_at, tz)}, {c.author or 'someone'}: {c.text}"
-            for c in comments
+            f"- {format_when(c.created_at, tz)}, {c.author or someone}: {c.text}" for c in comments
         ]
     return "\n\n".join(lines)

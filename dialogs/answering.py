@@ -23,6 +23,7 @@ from dialogs.base import TopicDialog, TopicOptions, record_number, send_card
 from flows.errors import RecordNotFound
 from flows.models import Employee, ListFilter, ServiceRecord
 from flows.orchestrator import Orchestrator
+from i18n import _
 from topics import REFRESH, Topic
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def malformed_number(text: str) -> str | None:
 class Desk:
     """What one desk says when a record is not there."""
 
-    not_found: str  # for a number that is missing or not the user's: the same words for both
+    not_found: str  # (msgids) for a number that is missing or not the user's: the same words
     nothing_yet: str  # for someone with no records at all
     create: Topic  # the topic that opens the first one
     not_a_number: str  # for "INC00100231": `{typed}` is what the user typed
@@ -72,11 +73,11 @@ class Desk:
 
     def create_button(self) -> Any:
         """The button that offers to open a record on this desk."""
-        return submit(self.create.title, self.create.verb)
+        return submit(_(self.create.title), self.create.verb)
 
     def nothing_yet_card(self) -> AdaptiveCard:
         """The answer to "my latest …" when there is none: say so and offer to open one."""
-        return message_card(self.nothing_yet, [self.create_button()])
+        return message_card(_(self.nothing_yet), [self.create_button()])
 
 
 class AnsweringTopic(TopicDialog):
@@ -89,7 +90,7 @@ class AnsweringTopic(TopicDialog):
         typed = malformed_number(topic_options.text) if not topic_options.verb else None
         if typed and record_number(topic_options) is None:
             # Never another record (the user's latest) for a number that cannot exist.
-            await inner_dc.context.send_activity(self.desk.not_a_number.format(typed=typed))
+            await inner_dc.context.send_activity(_(self.desk.not_a_number).format(typed=typed))
             return await inner_dc.end_dialog()
         if REFRESH in self.topic.actions and topic_options.verb == self.topic.action(REFRESH):
             return await self._refresh_quietly(inner_dc, topic_options)
@@ -161,7 +162,7 @@ class AnsweringTopic(TopicDialog):
         if not isinstance(error, RecordNotFound):
             await super().explain(dc, error)
         elif error.number:
-            await dc.context.send_activity(self.desk.not_found)
+            await dc.context.send_activity(_(self.desk.not_found))
         else:
             await send_card(dc.context, self.desk.nothing_yet_card())
 

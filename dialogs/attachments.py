@@ -33,6 +33,8 @@ import httpx
 from botbuilder.schema import Activity
 from pydantic import BaseModel
 
+from i18n import N_, _
+
 log = logging.getLogger(__name__)
 
 TEAMS_FILE = "application/vnd.microsoft.teams.file.download.info"
@@ -125,7 +127,7 @@ def _safe_name(name: str | None, index: int) -> str:
 def _type_of(content_type: str, name: str) -> str:
     if content_type and content_type != TEAMS_FILE and "/" in content_type:
         return content_type
-    guessed, _ = mimetypes.guess_type(name)
+    guessed, _encoding = mimetypes.guess_type(name)
     return guessed or "application/octet-stream"
 
 
@@ -133,11 +135,13 @@ def _type_of(content_type: str, name: str) -> str:
 
 
 _SENTENCES = {
-    "not_https": "I only download files over a secure (https) link",
-    "host_not_allowed": "I only download files from where Teams keeps them (OneDrive, SharePoint)",
-    "private_address": "its link points into a private network",
-    "instance_address": "its link points to the ServiceNow instance",
-    "not_emulator_file": "in local mode I only download files sent from the Emulator",
+    "not_https": N_("I only download files over a secure (https) link"),
+    "host_not_allowed": N_(
+        "I only download files from where Teams keeps them (OneDrive, SharePoint)"
+    ),
+    "private_address": N_("its link points into a private network"),
+    "instance_address": N_("its link points to the ServiceNow instance"),
+    "not_emulator_file": N_("in local mode I only download files sent from the Emulator"),
 }
 ANY_PORT = 0
 
@@ -261,7 +265,10 @@ class AttachmentFetcher:
             log.warning(
                 "attachment.refused", extra={"file_name": file.name, "cause": refusal.cause}
             )
-            return FileProblem(file.name, f"I can't fetch {file.name}: {refusal.sentence}.")
+            sentence = _("I can't fetch {name}: {why}.").format(
+                name=file.name, why=_(refusal.sentence)
+            )
+            return FileProblem(file.name, sentence)
         except (OSError, ValueError):  # UnicodeError (IDNA) is a ValueError
             return _problem(file, "unresolvable")
 
@@ -325,7 +332,10 @@ class AttachmentFetcher:
 
     async def _get(self, file: IncomingFile, target: _Target, max_bytes: int) -> FileResult | str:
         """The file, a problem, or (a str) the Location of a redirect to check next."""
-        too_big = FileProblem(file.name, f"{file.name} is larger than {_megabytes(max_bytes)}.")
+        too_big = FileProblem(
+            file.name,
+            _("{name} is larger than {size}.").format(name=file.name, size=_megabytes(max_bytes)),
+        )
         # The request goes to the checked address; Host and TLS (SNI, certificate) use the name.
         extensions = {"sni_hostname": target.host} if target.tls else {}
         request = self._http().build_request(
@@ -432,7 +442,9 @@ def host_patterns(text: str) -> tuple[str, ...]:
 def _problem(file: IncomingFile, cause: str) -> FileProblem:
     # The URL may carry a pre-authorised token: log only the file name and the cause.
     log.warning("attachment.download_failed", extra={"file_name": file.name, "cause": cause})
-    return FileProblem(file.name, f"I couldn't download {file.name}. Please send it again.")
+    return FileProblem(
+        file.name, _("I couldn't download {name}. Please send it again.").format(name=file.name)
+    )
 
 
 def _megabytes(size: int) -> str:

@@ -20,18 +20,19 @@ from cards.common import card_to_dict
 from flows.errors import NotAllowed, UnknownEmployee, failure_kind, is_outage, new_reference_id
 from flows.models import Employee
 from flows.orchestrator import Orchestrator
+from i18n import N_, _
 from topics import Topic
 
 log = logging.getLogger(__name__)
 
-UNKNOWN_EMPLOYEE = (
+UNKNOWN_EMPLOYEE = N_(
     "I couldn't find you in ServiceNow, so I can't open or show your tickets and cases yet. "
     "Please ask your ServiceNow admin for an active user whose {field} matches your "
     "{value_kind}; then ask me again."
 )
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
-KEEP_GOING = "OK, let's carry on where we were: the card above is still open."
+KEEP_GOING = N_("OK, let's carry on where we were: the card above is still open.")
 # The key of card data that names whom the card was made for; the router refuses anyone else.
 OWNER = "for"
 SUBMIT, EXECUTE = "Action.Submit", "Action.Execute"
@@ -113,10 +114,6 @@ class TopicDialog(ComponentDialog):
         """True when a card action with this verb belongs to the running topic."""
         return verb in self.continue_verbs
 
-    async def on_reprompt_dialog(self, context: TurnContext, instance: Any) -> None:
-        """ "Keep going" on a switch card: say so, the topic's own card above still stands."""
-        await context.send_activity(KEEP_GOING)
-
     @staticmethod
     async def show_typing(context: TurnContext) -> None:
         """Tell the user we are working before a call to ServiceNow."""
@@ -141,9 +138,9 @@ def failure_answer(error: Exception, where: str, activity: Activity) -> str:
     sentence gives (`where`: the topic, or whatever else was answering)."""
     match error:
         case NotAllowed():
-            return f"Sorry, I can't do that: {error.reason}."
+            return _("Sorry, I can't do that: {reason}.").format(reason=error.reason)
         case UnknownEmployee():
-            return UNKNOWN_EMPLOYEE.format(field=error.field, value_kind=error.value_kind)
+            return _(UNKNOWN_EMPLOYEE).format(field=error.field, value_kind=_(error.value_kind))
     reference = new_reference_id()
     log.warning(
         "topic.failed",
@@ -160,17 +157,19 @@ def failure_answer(error: Exception, where: str, activity: Activity) -> str:
 
 
 _FAILURES = {
-    "unavailable": "ServiceNow isn't answering right now",
-    "busy": "ServiceNow is busy right now",
-    "refused": "ServiceNow refused my request, so an admin needs to check my access",
-    "bug": "something went wrong on my side",
+    "unavailable": N_("ServiceNow isn't answering right now"),
+    "busy": N_("ServiceNow is busy right now"),
+    "refused": N_("ServiceNow refused my request, so an admin needs to check my access"),
+    "bug": N_("something went wrong on my side"),
 }
 
 
 def failure_sentence(error: Exception, reference: str) -> str:
     """One plain sentence for a failure, with the reference id the logs carry."""
-    what = _FAILURES[failure_kind(error)]
-    return f"Sorry, {what}. Please try again in a moment (reference {reference})."
+    what = _(_FAILURES[failure_kind(error)])
+    return _("Sorry, {what}. Please try again in a moment (reference {reference}).").format(
+        what=what, reference=reference
+    )
 
 
 def user_zone(context: TurnContext) -> str | None:

@@ -17,8 +17,9 @@ from botbuilder.dialogs import DialogContext
 from cards.common import COMMENT_MAX, confirm_comment_card
 from dialogs.base import send_card
 from dialogs.forms import AWAITS_TEXT, clean_text, topic_state
+from i18n import N_, _
 
-ASK_FOR_COMMENT = "What would you like to add to {record}? Type it here, or say “cancel”."
+ASK_FOR_COMMENT = N_("What would you like to add to {record}? Type it here, or say “cancel”.")
 WAITING_COMMENT = "waiting_for_comment"
 # Words that ask to write on a record rather than to read it, in the six languages.
 _COMMENTING = re.compile(
@@ -45,7 +46,7 @@ async def confirm_comment(
     """Show the typed comment back in the record's comment form, or say why it can't be sent
     (too long: never cut silently)."""
     try:
-        text = clean_text(said, field="Your comment", max_length=COMMENT_MAX, required=True)
+        text = clean_text(said, field=N_("Your comment"), max_length=COMMENT_MAX, required=True)
     except ValueError as problem:
         await dc.context.send_activity(str(problem))
         return
@@ -60,7 +61,7 @@ async def ask_for_comment(dc: DialogContext, *, number: str, summary: str) -> No
     state = topic_state(dc)
     state[WAITING_COMMENT] = number
     state[AWAITS_TEXT] = True
-    await dc.context.send_activity(ASK_FOR_COMMENT.format(record=named(number, summary)))
+    await dc.context.send_activity(_(ASK_FOR_COMMENT).format(record=named(number, summary)))
 
 
 def waiting_comment(dc: DialogContext) -> str | None:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, BeforeValidator, ValidationError
 from dialogs._text import MAX_CHARS
 from dialogs.actions import card_submit
 from dialogs.base import TopicDialog, TopicOptions, plain, send_card
+from i18n import DEFAULT, N_, _, current_language
 
 log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -30,8 +31,8 @@ DRAFT = "draft"
 # "help" interrupt, so the words are never mistaken for a new request.
 AWAITS_TEXT = "awaits_text"
 DRAFT_KEY = "draft_key"
-CANCELLED = "OK, I've cancelled that. Nothing was created."
-ADDED_TO_FORM = "I've added that to the form's description. Press Submit when it's ready."
+CANCELLED = N_("OK, I've cancelled that. Nothing was created.")
+ADDED_TO_FORM = N_("I've added that to the form's description. Press Submit when it's ready.")
 # When the form was last shown: a form left alone long enough is closed by the router.
 SHOWN_AT = "shown_at"
 
@@ -89,14 +90,24 @@ def _essence(sentence: str) -> str:
 
 
 def clean_text(value: object, *, field: str, max_length: int, required: bool) -> str:
-    """Trimmed text without control characters; raises ValueError with a sentence for the user."""
+    """Trimmed text without control characters; raises ValueError with a sentence for the user
+    (in the turn's language; `field` is a msgid)."""
     text = str(value or "").strip()
+    name = _(field)
     if _CONTROL.search(text):
-        raise ValueError(f"{field} contains characters I can't send. Please retype it.")
+        raise ValueError(
+            _("{field} contains characters I can't send. Please retype it.").format(field=name)
+        )
     if required and not text:
-        raise ValueError(f"Please fill in {field.lower()}.")
+        # English runs the field's name into the sentence; the catalogues quote it instead.
+        inline = name.lower() if current_language() == DEFAULT else name
+        raise ValueError(_("Please fill in {field}.").format(field=inline))
     if len(text) > max_length:
-        raise ValueError(f"{field} is too long: {len(text)} characters, at most {max_length}.")
+        raise ValueError(
+            _("{field} is too long: {length} characters, at most {max_length}.").format(
+                field=name, length=len(text), max_length=max_length
+            )
+        )
     return text
 
 

@@ -19,29 +19,35 @@ from botbuilder.dialogs import (
 
 from cards.common import disambiguation_card, help_card, someone_elses_card, switch_topic_card
 from dialogs.actions import CardSubmit, card_submit
-from dialogs.base import OWNER, TopicDialog, TopicOptions, card_owner, send_card
+from dialogs.base import KEEP_GOING, OWNER, TopicDialog, TopicOptions, card_owner, send_card
 from dialogs.forms import AWAITS_TEXT, SHOWN_AT
 from dialogs.recognizer import DISAMBIGUATION_THRESHOLD, Recognition, TextRecognizer
+from i18n import N_, _
 from topics import BY_ID, CANCEL, CONTINUE_VERB, GREETING, HELP, NONE, REFRESH_VERBS
 
-CANCELLED = "OK, I've stopped. Nothing was sent to ServiceNow."
-STARTING_OVER = "OK, let's start over."
-HELP_IN_TOPIC = "You can carry on where we were, or say “cancel” to stop."
-NOTHING_RUNNING = "We weren't in the middle of anything. What can I do for you?"
+CANCELLED = N_("OK, I've stopped. Nothing was sent to ServiceNow.")
+STARTING_OVER = N_("OK, let's start over.")
+HELP_IN_TOPIC = N_("You can carry on where we were, or say “cancel” to stop.")
+NOTHING_RUNNING = N_("We weren't in the middle of anything. What can I do for you?")
 # A message inside a topic must be this clear before the bot offers to switch topics, so that
 # free text a topic asked for (a comment, a description) is not mistaken for a new request.
 SWITCH_THRESHOLD = 0.6
 # Alternatives less likely than this (the recogniser's calibrated probability) are too far off
 # to offer in "Did you mean …?".
 ALTERNATIVE_FLOOR = 0.1
-NOTHING_TO_CANCEL = "There's nothing to cancel. What can I do for you?"
-NOT_AVAILABLE = "Sorry, I can't do that yet, but it's coming soon."
-OUT_OF_SCOPE = "Sorry, that's not something I can do."
-UNKNOWN_ACTION = "That button belongs to something I can no longer continue."
-STILL_OPEN = "Hi! What we started is still open above: carry on there, or say “cancel”."
-FORM_EXPIRED = "Your earlier form had been left open for a while, so I closed it: nothing was sent."
+NOTHING_TO_CANCEL = N_("There's nothing to cancel. What can I do for you?")
+NOT_AVAILABLE = N_("Sorry, I can't do that yet, but it's coming soon.")
+OUT_OF_SCOPE = N_("Sorry, that's not something I can do.")
+HERE_IS = N_("Here is what I can do:")  # after a sentence that says why the menu
+UNKNOWN_ACTION = N_("That button belongs to something I can no longer continue.")
+STILL_OPEN = N_("Hi! What we started is still open above: carry on there, or say “cancel”.")
+FORM_EXPIRED = N_(
+    "Your earlier form had been left open for a while, so I closed it: nothing was sent."
+)
 DEFAULT_FORM_IDLE_SECONDS = 4 * 3600
-NOT_YOUR_CARD = "That card was made for someone else, so I can't act on it for you. Say “help” to start your own."
+NOT_YOUR_CARD = N_(
+    "That card was made for someone else, so I can't act on it for you. Say “help” to start your own."
+)
 
 
 class MainDialog(ComponentDialog):
@@ -86,11 +92,14 @@ class MainDialog(ComponentDialog):
                 # Someone else sees a record's card (a shared chat): the neutral view.
                 await send_card(dc.context, someone_elses_card())
             else:
-                await dc.context.send_activity(NOT_YOUR_CARD)
+                await dc.context.send_activity(_(NOT_YOUR_CARD))
             return
         active = self._active_topic(dc)
         if submit.verb == CONTINUE_VERB:
-            await (dc.reprompt_dialog() if active else dc.context.send_activity(NOTHING_RUNNING))
+            # "Keep going" on the switch card: say so; the topic's own card above still stands.
+            await dc.context.send_activity(_(KEEP_GOING) if active else _(NOTHING_RUNNING))
+            if active:
+                await dc.reprompt_dialog()
             return
         if active is not None and active.handles(submit.verb):
             await dc.continue_dialog()
@@ -131,13 +140,13 @@ class MainDialog(ComponentDialog):
         context = dc.context
         if recognition.topic == CANCEL.id and recognition.entities.get("restart"):
             await dc.cancel_all_dialogs()
-            await context.send_activity(STARTING_OVER)
+            await context.send_activity(_(STARTING_OVER))
             await dc.begin_dialog(active.id, TopicOptions(entities={}).as_dict())
         elif recognition.topic == CANCEL.id:
             await dc.cancel_all_dialogs()
-            await context.send_activity(CANCELLED)
+            await context.send_activity(_(CANCELLED))
         elif recognition.topic == HELP.id:
-            await send_help(context, f"{HELP_IN_TOPIC} Here is what I can do:")
+            await send_help(context, f"{_(HELP_IN_TOPIC)} {_(HERE_IS)}")
             await dc.reprompt_dialog()
         elif self._awaits_text(dc):
             await dc.continue_dialog()  # the words it asked for, whatever they sound like
@@ -190,19 +199,19 @@ class MainDialog(ComponentDialog):
     ) -> None:
         context = dc.context
         if topic_id == GREETING.id:
-            await send_help(context, "Hi! Here is what I can do for you:")
+            await send_help(context, N_("Hi! Here is what I can do for you:"))
         elif topic_id == HELP.id:
             await send_help(context)
         elif topic_id == CANCEL.id:
             await dc.cancel_all_dialogs()
-            await context.send_activity(NOTHING_TO_CANCEL)
+            await context.send_activity(_(NOTHING_TO_CANCEL))
         elif topic_id == NONE.id:
-            await send_help(context, f"{OUT_OF_SCOPE} Here is what I can do:")
+            await send_help(context, f"{_(OUT_OF_SCOPE)} {_(HERE_IS)}")
         elif topic_id in self.topics:
             await dc.cancel_all_dialogs()
             await dc.begin_dialog(self.topics[topic_id].id, options.as_dict())
         else:
-            await send_help(context, f"{unknown_message} Here is what I can do:")
+            await send_help(context, f"{_(unknown_message)} {_(HERE_IS)}")
 
     def _active_topic(self, dc: DialogContext) -> TopicDialog | None:
         if dc.active_dialog is None:
@@ -211,6 +220,8 @@ class MainDialog(ComponentDialog):
         return dialog if isinstance(dialog, TopicDialog) else None
 
 
-async def send_help(context: TurnContext, intro: str = "Here is what I can do for you:") -> None:
-    """Send the help card (a button per topic)."""
+async def send_help(
+    context: TurnContext, intro: str = N_("Here is what I can do for you:")
+) -> None:
+    """Send the help card (a button per topic); `intro` is translated there."""
     await send_card(context, help_card(intro))

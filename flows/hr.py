@@ -25,15 +25,16 @@ from flows.records import (
     ACTIVE_FILTER,
     SEARCH_RESULTS,
     cached_page,
-    choices,
     found,
     list_scope,
     must_be_open,
+    read_choices,
     record_lookup,
     row_to_model,
     search_terms,
     your_changes,
 )
+from i18n import N_, _
 
 
 def case_url(orch: Orchestrator, sys_id: str) -> str:
@@ -45,7 +46,7 @@ def _case(orch: Orchestrator, row: dict[str, Any]) -> HRCase:
     return row_to_model(HRCase, row, url=case_url(orch, row["sys_id"]))
 
 
-_must_be_open = must_be_open("the case")
+_must_be_open = must_be_open(N_("the case"))
 
 
 async def get_hr_services(orch: Orchestrator, user: Employee) -> list[HRService]:
@@ -65,7 +66,7 @@ async def get_hr_services(orch: Orchestrator, user: Employee) -> list[HRService]
 
 async def get_case_states(orch: Orchestrator) -> list[Choice]:
     """HR case states (value + label) read from `sys_choice`: their numbers are not public."""
-    return await choices(orch, "HRSD.GetMetadata", "choices/sn_hr_core_case/state", "state")
+    return await read_choices(orch, "HRSD.GetMetadata", "state", "choices/sn_hr_core_case/state")
 
 
 async def create_case(
@@ -73,9 +74,9 @@ async def create_case(
 ) -> HRCase:
     """Open an HR case for the employee (about themselves) on one of their services; once per key."""
     if not draft.service_sys_id:
-        raise NotAllowed("an HR case needs an HR service")
+        raise NotAllowed(_("an HR case needs an HR service"))
     if draft.service_sys_id not in {s.sys_id for s in await get_hr_services(orch, user)}:
-        raise NotAllowed("that HR service is not available to you")
+        raise NotAllowed(_("that HR service is not available to you"))
     subject = draft.subject.strip() or draft.description.strip()[:100] or "HR request"
     variables = {
         "ServiceSysId": draft.service_sys_id,
@@ -152,7 +153,7 @@ async def add_case_comment(
 ) -> HRCase:
     """Add a customer-visible comment to one of the employee's open cases (once per key)."""
     if not text.strip():
-        raise NotAllowed("a comment needs some text")
+        raise NotAllowed(_("a comment needs some text"))
     result = await orch.run(
         "HRSD.AddComment",
         {"Number": number.strip().upper(), "Comment": text},

@@ -29,15 +29,16 @@ from flows.records import (
     ACTIVE_FILTER,
     SEARCH_RESULTS,
     cached_page,
-    choices,
     found,
     list_scope,
     must_be_open,
+    read_choices,
     record_lookup,
     row_to_model,
     search_terms,
     your_changes,
 )
+from i18n import N_, _
 
 
 def ticket_url(orch: Orchestrator, sys_id: str) -> str:
@@ -49,7 +50,7 @@ def _ticket(orch: Orchestrator, row: dict[str, Any]) -> Ticket:
     return row_to_model(Ticket, row, url=ticket_url(orch, row["sys_id"]))
 
 
-_must_be_open = must_be_open("the ticket")
+_must_be_open = must_be_open(N_("the ticket"))
 
 
 def _list_scope(user: Employee) -> str:
@@ -89,8 +90,9 @@ async def _attachments(orch: Orchestrator, ticket_sys_id: str) -> list[Attachmen
 
 
 async def get_categories(orch: Orchestrator) -> list[Choice]:
-    """The incident categories (value + label) from `sys_choice`, cached for the metadata TTL."""
-    return await choices(orch, "ITSM.GetMetadata", "choices/incident/category", "category")
+    """The incident categories (value + label) from `sys_choice`, labelled in the employee's
+    language where the instance has it, cached for the metadata TTL."""
+    return await read_choices(orch, "ITSM.GetMetadata", "category", "choices/incident/category")
 
 
 async def create_ticket(
@@ -216,7 +218,7 @@ async def add_comment(
 ) -> Ticket:
     """Add a customer-visible comment to one of the employee's open tickets (once per key)."""
     if not text.strip():
-        raise NotAllowed("a comment needs some text")
+        raise NotAllowed(_("a comment needs some text"))
     return await _update_open_ticket(
         orch, user, "ITSM.AddComment", number, {"Comment": text}, idempotency_key
     )

@@ -1,6 +1,6 @@
 """What the HR and IT system handlers share about records: finding one by number, mapping a
-row to its result model, "you" for changes made through Snowdesk, the open/closed filter and
-the guard against changing a closed record.
+row to its result model, "you" for changes made through Snowdesk, the open/closed filter, the
+guard against changing a closed record, and choice labels in the employee's language.
 
 The common Create / Get / List / Update Record operations themselves are the orchestrator's
 (`flows/orchestrator.py`): one Table API round trip each, from a template.
@@ -18,6 +18,7 @@ from flows.cache import MetadataCache
 from flows.errors import NotAllowed, RecordNotFound
 from flows.models import Choice, Employee, ListFilter, RecordUpdates
 from flows.orchestrator import Orchestrator
+from i18n import DEFAULT, N_, _, current_language
 from servicenow.query import unsafe_reason
 
 M = TypeVar("M", bound=BaseModel)
@@ -65,13 +66,13 @@ def record_lookup(number: str | None) -> dict[str, str]:
     return {"Number": number.strip().upper()}
 
 
-YOU = "you, through Snowdesk"
+YOU = N_("you, through Snowdesk")
 
 
 def your_changes(updates: RecordUpdates, acting_user_name: str) -> RecordUpdates:
     """A change made with Snowdesk's own account was made for this employee: say "you"."""
     if acting_user_name and updates.updated_by == acting_user_name:
-        return updates.model_copy(update={"updated_by": YOU})
+        return updates.model_copy(update={"updated_by": _(YOU)})
     return updates
 
 
@@ -80,11 +81,11 @@ ACTIVE_FILTER: dict[ListFilter, str | None] = {"open": "true", "closed": "false"
 
 
 def must_be_open(noun: str) -> Callable[[dict[str, Any]], None]:
-    """A guard that refuses to change a closed record, naming it ("the case", "the ticket")."""
+    """A guard that refuses to change a closed record, naming it (`noun` a msgid: "the case")."""
 
     def guard(row: dict[str, Any]) -> None:
         if not row.get("active", True):
-            raise NotAllowed(f"{row.get('number', noun)} is closed")
+            raise NotAllowed(_("{record} is closed").format(record=row.get("number") or _(noun)))
 
     return guard
 
@@ -107,12 +108,17 @@ async def cached_page(
     return model.model_validate(await cache.get_or_load(key, load, ttl_seconds=LIST_TTL_S))
 
 
-async def choices(orch: Orchestrator, scenario: str, key: str, element: str) -> list[Choice]:
-    """A field's choices (value + label) from `sys_choice`, read once for the metadata TTL
-    however many turns ask at once; HR case states and incident categories alike."""
+async def read_choices(orch: Orchestrator, scenario: str, element: str, key: str) -> list[Choice]:
+    """A field's choices (value + label) from `sys_choice` with labels in the turn's language,
+    English where the instance has no labels in it; read once per language for the metadata
+    TTL however many turns ask at once (HR case states and incident categories alike)."""
+    language = current_language()
 
     async def load() -> list[dict[str, str]]:
-        result = await orch.run(scenario, {"Element": element}, None)
-        return [{"value": row["value"], "label": row["label"]} for row in result.rows]
+        rows = (await orch.run(scenario, {"Element": element, "Language": language}, None)).rows
+        if not rows and language != DEFAULT:
+            rows = (await orch.run(scenario, {"Element": element, "Language": DEFAULT}, None)).rows
+        return [{"value": r["value"], "label": r["label"]} for r in rows]
 
-    return [Choice.model_validate(item) for item in await orch.cache.get_or_load(key, load)]
+    cached = await orch.cache.get_or_load(f"{key}/{language}", load)
+    return [Choice.model_validate(item) for item in cached]

@@ -1,6 +1,9 @@
 """Every topic Snowdesk knows, declared once: id, desk, kind, titles, menu line, verbs.
 
-This module is a leaf: it imports nothing of the project, so every layer may read it. The
+This module is a leaf: it imports nothing of the project but the message marker of `i18n`
+(another leaf), so every layer may read it. Titles and menu lines are English msgids, shown
+translated (`i18n._`) where a card shows them; commands and descriptions are the manifest's,
+translated in `manifest/languages/`. The
 dialog registry, the trigger files, the help and welcome menus, the recogniser's desk rules,
 card verbs and the Teams manifest's command list are all derived from `TOPICS`; a test checks
 that every declared topic has a dialog, a trigger file and a manifest command, and that no
@@ -13,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+
+from i18n import N_
 
 Desk = Literal["hr", "it"]
 # What a topic does with records; the recogniser's rules and the menus read it.
@@ -27,12 +32,12 @@ class Topic:
 
     id: str
     kind: Kind
-    title: str  # a short title, for buttons that offer the topic
+    title: str  # a short title, for buttons that offer the topic (a msgid)
     command: str  # the Teams command list entry (also a phrase the recogniser knows)
     description: str  # the command's description in Teams
     desk: Desk | None = None
     counterpart: str = ""  # the mirror topic on the other desk
-    menu: str = ""  # the help card's one line; empty = not on the menu
+    menu: str = ""  # the help card's one line (a msgid); empty = not on the menu
     actions: tuple[str, ...] = ()
 
     @property
@@ -55,18 +60,18 @@ class Topic:
 IT_CREATE_TICKET = Topic(
     "it.create_ticket",
     "create",
-    title="Ask IT",
+    title=N_("Ask IT"),
     command="Create IT ticket",
     description="Report an IT problem (laptop, VPN, access, software) and get a ticket number",
     desk="it",
     counterpart="hr.create_case",
-    menu="Open an IT ticket, e.g. “my laptop won't boot”.",
+    menu=N_("Open an IT ticket, e.g. “my laptop won't boot”."),
     actions=("submit", "cancel"),
 )
 IT_TICKET_STATUS = Topic(
     "it.ticket_status",
     "status",
-    title="Ticket status",
+    title=N_("Ticket status"),
     command="Ticket status",
     description="Check where one of your IT tickets stands, e.g. INC0010001",
     desk="it",
@@ -75,7 +80,7 @@ IT_TICKET_STATUS = Topic(
 IT_TICKET_DETAILS = Topic(
     "it.ticket_details",
     "details",
-    title="Ticket details",
+    title=N_("Ticket details"),
     command="Ticket details",
     description="Show everything about one of your IT tickets",
     desk="it",
@@ -85,18 +90,18 @@ IT_TICKET_DETAILS = Topic(
 IT_LIST_TICKETS = Topic(
     "it.list_tickets",
     "list",
-    title="My IT tickets",
+    title=N_("My IT tickets"),
     command="My IT tickets",
     description="List the IT tickets you opened and their state",
     desk="it",
     counterpart="hr.list_cases",
-    menu="See your open tickets and their state.",
+    menu=N_("See your open tickets and their state."),
     actions=("page",),
 )
 IT_UPDATE_TICKET = Topic(
     "it.update_ticket",
     "update",
-    title="Update a ticket",
+    title=N_("Update a ticket"),
     command="Update a ticket",
     description="Add a comment or new information to one of your IT tickets",
     desk="it",
@@ -106,30 +111,30 @@ IT_UPDATE_TICKET = Topic(
 IT_TICKET_UPDATES = Topic(
     "it.ticket_updates",
     "updates",
-    title="IT ticket updates",
+    title=N_("IT ticket updates"),
     command="Ticket updates",
     description="See the latest comments and changes on one of your IT tickets",
     desk="it",
     counterpart="hr.case_updates",
-    menu="Hear what changed on a ticket.",
+    menu=N_("Hear what changed on a ticket."),
     # "mute": Stop updates on a notification card (no more proactive cards for that ticket).
     actions=("mute",),
 )
 HR_CREATE_CASE = Topic(
     "hr.create_case",
     "create",
-    title="Ask HR",
+    title=N_("Ask HR"),
     command="Create HR case",
     description="Ask HR for help: open a case about pay, leave, benefits or your employee records",
     desk="hr",
     counterpart="it.create_ticket",
-    menu="Open an HR case, e.g. “my payslip is wrong”.",
+    menu=N_("Open an HR case, e.g. “my payslip is wrong”."),
     actions=("submit", "cancel"),
 )
 HR_CASE_DETAILS = Topic(
     "hr.case_details",
     "details",
-    title="HR case details",
+    title=N_("HR case details"),
     command="HR case details",
     description="Show everything about one of your HR cases, e.g. HRC0001234",
     desk="hr",
@@ -139,35 +144,35 @@ HR_CASE_DETAILS = Topic(
 HR_CASE_UPDATES = Topic(
     "hr.case_updates",
     "updates",
-    title="HR case updates",
+    title=N_("HR case updates"),
     command="HR case updates",
     description="See the latest comments and changes on one of your HR cases",
     desk="hr",
     counterpart="it.ticket_updates",
-    menu="Hear what changed on an HR case.",
+    menu=N_("Hear what changed on an HR case."),
     actions=("mute",),
 )
 HR_LIST_CASES = Topic(
     "hr.list_cases",
     "list",
-    title="My HR cases",
+    title=N_("My HR cases"),
     command="My HR cases",
     description="List the HR cases you opened and where each one stands",
     desk="hr",
     counterpart="it.list_tickets",
-    menu="See your HR cases.",
+    menu=N_("See your HR cases."),
     actions=("page",),
 )
 HELP = Topic(
     "help",
     "router",
-    title="Help",
+    title=N_("Help"),
     command="Help",
     description="What Snowdesk can do for you, with a button for each topic",
 )
-CANCEL = Topic("cancel", "router", title="Cancel", command="", description="")
-GREETING = Topic("greeting", "router", title="Hello", command="", description="")
-NONE = Topic("none", "router", title="Something else", command="", description="")
+CANCEL = Topic("cancel", "router", title=N_("Cancel"), command="", description="")
+GREETING = Topic("greeting", "router", title=N_("Hello"), command="", description="")
+NONE = Topic("none", "router", title=N_("Something else"), command="", description="")
 
 # Declaration order is the order of menus and the manifest's command list.
 TOPICS: tuple[Topic, ...] = (

@@ -13,19 +13,22 @@ from dialogs.base import TopicOptions, plain, record_number, send_card, user_zon
 from dialogs.comments import ask_for_comment, confirm_comment, waiting_comment
 from dialogs.forms import clean_text, comment_key, verbatim
 from flows import hr
+from i18n import N_, _
 from topics import HR_CASE_DETAILS, HR_CREATE_CASE
 
-NOT_FOUND = "I can't find that HR case. Please check the number: I can only show cases you opened."
-NO_CASES = "You don't have any HR cases yet. Would you like to open one?"
+NOT_FOUND = N_(
+    "I can't find that HR case. Please check the number: I can only show cases you opened."
+)
+NO_CASES = N_("You don't have any HR cases yet. Would you like to open one?")
 HR_DESK = Desk(
     not_found=NOT_FOUND,
     nothing_yet=NO_CASES,
     create=HR_CREATE_CASE,
-    not_a_number="“{typed}” isn't an HR case number: case numbers look like HRC0001234.",
+    not_a_number=N_("“{typed}” isn't an HR case number: case numbers look like HRC0001234."),
     records=hr.list_cases,
 )
 COMMENT_VERB = HR_CASE_DETAILS.action("comment")
-ASK_FOR_NUMBER = "Which HR case should I add the comment to? Please tell me its number."
+ASK_FOR_NUMBER = N_("Which HR case should I add the comment to? Please tell me its number.")
 
 
 class HRTopic(AnsweringTopic):
@@ -66,10 +69,10 @@ class CommentingHRTopic(HRTopic):
         """Add the comment to the case (once per card key) and show the case again."""
         number = record_number(options)
         if number is None:
-            await dc.context.send_activity(ASK_FOR_NUMBER)
+            await dc.context.send_activity(_(ASK_FOR_NUMBER))
             return
         try:
-            text = clean_text(raw, field="Your comment", max_length=COMMENT_MAX, required=True)
+            text = clean_text(raw, field=N_("Your comment"), max_length=COMMENT_MAX, required=True)
         except ValueError as problem:
             await dc.context.send_activity(str(problem))
             return
@@ -79,6 +82,8 @@ class CommentingHRTopic(HRTopic):
             plain(options.data, "comment_key") or dc.context.activity.id, number, text
         )
         case = await hr.add_case_comment(self.deps.orchestrator, user, number, text, key)
-        await dc.context.send_activity(f"Thanks, I've added your comment to {case.number}.")
+        await dc.context.send_activity(
+            _("Thanks, I've added your comment to {number}.").format(number=case.number)
+        )
         card = case_details_card(case, comment_key=secrets.token_hex(8), tz=user_zone(dc.context))
         await send_card(dc.context, card)

@@ -19,6 +19,7 @@ from dialogs.forms import FormTopic, beyond_summary, checked_text, summary_of, t
 from dialogs.hr._services import suggest_service
 from flows import hr
 from flows.models import HRCaseDraft, HRService
+from i18n import N_
 from topics import HR_CREATE_CASE
 
 SERVICES = "hr_services"
@@ -30,9 +31,11 @@ class HRCaseForm(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    service_sys_id: Annotated[str, checked_text("What it is about", SYS_ID_MAX, required=True)] = ""
-    subject: Annotated[str, checked_text("Subject", SUBJECT_MAX, required=True)] = ""
-    description: Annotated[str, checked_text("Description", DESCRIPTION_MAX)] = ""
+    service_sys_id: Annotated[
+        str, checked_text(N_("What it is about"), SYS_ID_MAX, required=True)
+    ] = ""
+    subject: Annotated[str, checked_text(N_("Subject"), SUBJECT_MAX, required=True)] = ""
+    description: Annotated[str, checked_text(N_("Description"), DESCRIPTION_MAX)] = ""
 
 
 class CreateCase(FormTopic):

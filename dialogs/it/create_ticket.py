@@ -22,6 +22,7 @@ from dialogs.it._categories import suggest_category
 from flows import it
 from flows.errors import ServiceFailure
 from flows.models import Employee, Ticket, TicketDraft, Urgency
+from i18n import N_, _
 from topics import IT_CREATE_TICKET
 
 FILES = "files"
@@ -33,11 +34,11 @@ class TicketForm(BaseModel):
     """The create-ticket form as submitted; each check answers with a sentence for the user."""
 
     short_description: Annotated[
-        str, checked_text("Short description", SHORT_DESCRIPTION_MAX, required=True)
+        str, checked_text(N_("Short description"), SHORT_DESCRIPTION_MAX, required=True)
     ]
-    description: Annotated[str, checked_text("Description", DESCRIPTION_MAX)] = ""
+    description: Annotated[str, checked_text(N_("Description"), DESCRIPTION_MAX)] = ""
     urgency: Urgency = "medium"
-    category: Annotated[str, checked_text("Category", CATEGORY_MAX)] = ""
+    category: Annotated[str, checked_text(N_("Category"), CATEGORY_MAX)] = ""
 
     @field_validator("urgency", mode="before")
     @classmethod
@@ -45,7 +46,7 @@ class TicketForm(BaseModel):
         if value in (None, ""):
             return "medium"
         if value not in ("high", "medium", "low"):
-            raise ValueError("Please choose High, Medium or Low urgency.")
+            raise ValueError(_("Please choose High, Medium or Low urgency."))
         return value
 
 
@@ -71,7 +72,7 @@ class CreateTicket(FormTopic):
         if self._keep_files(inner_dc):
             names = ", ".join(f["name"] for f in topic_state(inner_dc)[FILES])
             await inner_dc.context.send_activity(
-                f"Got it. I'll attach {names} when you submit the form."
+                _("Got it. I'll attach {names} when you submit the form.").format(names=names)
             )
             return Dialog.end_of_turn
         return await super().on_continue_dialog(inner_dc)
@@ -132,9 +133,11 @@ class CreateTicket(FormTopic):
                 )
             except ServiceFailure:
                 notes.append(
-                    f"I couldn't attach {file.name}: please add it from the ticket's details."
+                    _("I couldn't attach {name}: please add it from the ticket's details.").format(
+                        name=file.name
+                    )
                 )
                 continue
             attached.append(file.url)
-            notes.append(f"{file.name} is attached.")
+            notes.append(_("{name} is attached.").format(name=file.name))
         return notes

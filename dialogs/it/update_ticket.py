@@ -21,9 +21,10 @@ from dialogs.forms import clean_text, comment_key, topic_state, verbatim
 from dialogs.it._common import ITTopic
 from flows import it
 from flows.models import Ticket, Urgency
+from i18n import N_, _
 from topics import IT_UPDATE_TICKET
 
-ASK_FOR_FILE = "Please send me the file to attach to {number}, or say “cancel”."
+ASK_FOR_FILE = N_("Please send me the file to attach to {number}, or say “cancel”.")
 WAITING = "waiting_for_file"
 
 
@@ -72,7 +73,7 @@ class UpdateTicket(ITTopic):
 
     async def _comment(self, dc: DialogContext, options: TopicOptions, raw: str) -> bool:
         try:
-            text = clean_text(raw, field="Your comment", max_length=COMMENT_MAX, required=True)
+            text = clean_text(raw, field=N_("Your comment"), max_length=COMMENT_MAX, required=True)
         except ValueError as problem:
             await dc.context.send_activity(str(problem))
             return True
@@ -82,20 +83,26 @@ class UpdateTicket(ITTopic):
         await self.show_typing(dc.context)
         user = await self.employee(dc)
         updated = await it.add_comment(self.deps.orchestrator, user, number, text, key)
-        await dc.context.send_activity(f"Thanks, I've added your comment to {updated.number}.")
+        await dc.context.send_activity(
+            _("Thanks, I've added your comment to {number}.").format(number=updated.number)
+        )
         await self._show(dc, updated)
         return True
 
     async def _urgency(self, dc: DialogContext, options: TopicOptions, raw: str) -> bool:
         if raw not in get_args(Urgency):
-            await dc.context.send_activity("Please choose High, Medium or Low urgency.")
+            await dc.context.send_activity(_("Please choose High, Medium or Low urgency."))
             return True
         number = await self._number(dc, options)
         await self.show_typing(dc.context)
         user = await self.employee(dc)
         urgency = cast(Urgency, raw)
         updated = await it.change_urgency(self.deps.orchestrator, user, number, urgency)
-        await dc.context.send_activity(f"Done: {updated.number} now has urgency {updated.urgency}.")
+        await dc.context.send_activity(
+            _("Done: {number} now has urgency {urgency}.").format(
+                number=updated.number, urgency=updated.urgency
+            )
+        )
         await self._show(dc, updated)
         return True
 
@@ -107,13 +114,13 @@ class UpdateTicket(ITTopic):
             await self._attach(dc, number, files)
             return True
         topic_state(dc)[WAITING] = number
-        await dc.context.send_activity(ASK_FOR_FILE.format(number=number))
+        await dc.context.send_activity(_(ASK_FOR_FILE).format(number=number))
         return False
 
     async def _receive_file(self, dc: DialogContext, number: str) -> bool:
         files = files_in(dc.context.activity)
         if not files:
-            await dc.context.send_activity(ASK_FOR_FILE.format(number=number))
+            await dc.context.send_activity(_(ASK_FOR_FILE).format(number=number))
             return False
         await self._attach(dc, number, files)
         return True
@@ -131,7 +138,9 @@ class UpdateTicket(ITTopic):
                     result.content_type,
                     result.data,
                 )
-                await dc.context.send_activity(f"I've attached {result.name} to {number}.")
+                await dc.context.send_activity(
+                    _("I've attached {name} to {number}.").format(name=result.name, number=number)
+                )
             else:
                 await dc.context.send_activity(result.reason)
         await self._show(dc, await it.get_ticket_details(self.deps.orchestrator, user, number))

@@ -93,6 +93,48 @@ CHOICES: dict[tuple[str, str], list[Choice]] = {
     ("sn_hr_core_service", "fulfillment_type"): _plain(_FULFILLMENT),
 }
 
+# Labels in other languages, as an instance with language plugins has them: more `sys_choice`
+# rows with their `language`. Seeded for the incident categories the ticket form offers.
+TRANSLATED_LABELS: dict[tuple[str, str], dict[str, dict[str, str]]] = {
+    ("incident", "category"): {
+        "de": {
+            "inquiry": "Anfrage / Hilfe",
+            "software": "Software",
+            "hardware": "Hardware",
+            "network": "Netzwerk",
+            "database": "Datenbank",
+        },
+        "fr": {
+            "inquiry": "Demande / Aide",
+            "software": "Logiciel",
+            "hardware": "Matériel",
+            "network": "Réseau",
+            "database": "Base de données",
+        },
+        "es": {
+            "inquiry": "Consulta / Ayuda",
+            "software": "Software",
+            "hardware": "Hardware",
+            "network": "Red",
+            "database": "Base de datos",
+        },
+        "nl": {
+            "inquiry": "Vraag / Hulp",
+            "software": "Software",
+            "hardware": "Hardware",
+            "network": "Netwerk",
+            "database": "Database",
+        },
+        "ja": {
+            "inquiry": "問い合わせ / ヘルプ",
+            "software": "ソフトウェア",
+            "hardware": "ハードウェア",
+            "network": "ネットワーク",
+            "database": "データベース",
+        },
+    },
+}
+
 HR_CLOSED_STATES = frozenset({"3", "4", "7"})
 INCIDENT_INACTIVE_STATES = frozenset({"7", "8"})
 

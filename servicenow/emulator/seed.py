@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from servicenow.emulator import records
 from servicenow.emulator.acl import Actor
-from servicenow.emulator.choices import CHOICES
+from servicenow.emulator.choices import CHOICES, TRANSLATED_LABELS
 from servicenow.emulator.demo_work import seed_catalogue, seed_work
 from servicenow.emulator.schema import HR_COES, STORAGE_TABLES, TABLES
 
@@ -182,6 +182,22 @@ def seed_metadata(conn: sqlite3.Connection, admin_password: str) -> Actor:
                 inactive="false",
                 dependent_value=dependent,
             )
+    for (table, element), languages in TRANSLATED_LABELS.items():
+        order = {value: n for n, (value, _l, _d) in enumerate(CHOICES[(table, element)], start=1)}
+        for language, labels in languages.items():
+            for value, label in labels.items():
+                seeder.add(
+                    "sys_choice",
+                    f"{table}.{element}.{value}.{language}",
+                    name=table,
+                    element=element,
+                    language=language,
+                    value=value,
+                    label=label,
+                    sequence=str(order[value]),
+                    inactive="false",
+                    dependent_value="",
+                )
     for table_def in STORAGE_TABLES:
         for field in table_def.fields.values():
             seeder.add(

@@ -18,7 +18,7 @@ from botbuilder.schema import Activity, ActivityTypes
 
 from bot.handler import SnowdeskBot
 from dialogs.actions import card_submit
-from dialogs.base import TopicDeps, TopicDialog, TopicOptions
+from dialogs.base import KEEP_GOING, TopicDeps, TopicDialog, TopicOptions
 from dialogs.main import (
     CANCELLED,
     NOT_AVAILABLE,
@@ -206,13 +206,16 @@ async def test_start_over_restarts_the_running_topic_from_scratch() -> None:
 
 async def test_a_clear_request_for_another_topic_offers_to_switch() -> None:
     """In a topic, User: show my hr case (0.95) → "Do you want to switch…?" [Switch] [Keep going];
-    Keep going → the topic reprompts; asking again and pressing Switch → the new topic starts."""
+    Keep going → "let's carry on" and the topic reprompts; asking again and pressing Switch → the new topic starts."""
     adapter = make_adapter()
     await turn(adapter, "my laptop is broken")
     (offer,) = await turn(adapter, "show my hr case")
     assert "switch to “HR case details”" in text_of(offer)
     switch, keep_going = buttons(offer)
-    assert said(await turn(adapter, press(keep_going))) == ["it.create_ticket still waiting"]
+    assert said(await turn(adapter, press(keep_going))) == [
+        KEEP_GOING,
+        "it.create_ticket still waiting",
+    ]
     await turn(adapter, "show my hr case")
     assert said(await turn(adapter, press(switch))) == ["hr.case_details started {}"]
 

@@ -9,6 +9,7 @@ from flows.errors import NotAllowed, RecordNotFound
 from flows.identity import get_user
 from flows.models import Employee, HRCaseDraft
 from flows.orchestrator import Orchestrator
+from i18n import speaking
 from servicenow.query import Query
 from tests.flows.conftest import Emulator
 
@@ -154,6 +155,14 @@ async def test_a_closed_case_cannot_be_commented(orch: Orchestrator, abel: Emplo
 
 async def test_case_states_are_read_from_sys_choice(orch: Orchestrator):
     states = {c.label: c.value for c in await hr.get_case_states(orch)}
+    assert {"Draft", "Ready", "Closed Complete"} <= set(states)
+
+
+async def test_case_states_fall_back_to_english_labels_in_a_language_the_instance_lacks(
+    orch: Orchestrator,
+):
+    with speaking("ja"):
+        states = {c.label: c.value for c in await hr.get_case_states(orch)}
     assert {"Draft", "Ready", "Closed Complete"} <= set(states)
 
 

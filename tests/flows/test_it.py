@@ -8,6 +8,7 @@ from flows import it
 from flows.errors import NotAllowed, RecordNotFound
 from flows.models import Employee, TicketDraft
 from flows.orchestrator import Orchestrator
+from i18n import speaking
 from tests.flows.conftest import Emulator
 
 DRAFT = TicketDraft(
@@ -158,6 +159,22 @@ async def test_categories_come_from_sys_choice_and_are_cached(
     assert {"inquiry", "hardware", "software"} <= {c.value for c in categories}
     assert await it.get_categories(orch) == categories
     assert await emulator.round_trips() == 1
+
+
+async def test_categories_are_labelled_in_the_turns_language_once_each(
+    orch: Orchestrator, emulator: Emulator
+):
+    """One language's labels only (the instance has several); cached per language."""
+    english = {c.value: c.label for c in await it.get_categories(orch)}
+    with speaking("de"):
+        german = {c.value: c.label for c in await it.get_categories(orch)}
+    assert english["network"] == "Network" and german["network"] == "Netzwerk"
+    assert list(german) == list(english)  # the same choices in the same order
+    await emulator.clear_requests()
+    with speaking("de"):
+        await it.get_categories(orch)
+    await it.get_categories(orch)
+    assert await emulator.round_trips() == 0
 
 
 async def test_attach_file_to_own_open_ticket(
