@@ -18,6 +18,7 @@ from msrest.serialization import Model
 
 from bot.deadline import kept_informed
 from bot.personal import POINTER, is_shared, run_in_personal_chat, speaker_name
+from bot.sso import EmployeeIdentity
 from cards.common import team_intro_card, welcome_card
 from dialogs.base import send_card
 from dialogs.main import MainDialog
@@ -26,6 +27,7 @@ from topics import BY_ID
 log = logging.getLogger(__name__)
 
 ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
+_TURNS_WITH_IDENTITY = frozenset({ActivityTypes.message, ActivityTypes.invoke, ActivityTypes.event})
 
 
 class MessageInvokeResponse(Model):
@@ -63,6 +65,7 @@ class SnowdeskBot(TeamsActivityHandler):
         *,
         bot_app_id: str = "",
         progress_after_seconds: float = 5.0,
+        identity: EmployeeIdentity | None = None,
     ) -> None:
         self.private_state = private_state
         # What belongs to the conversation itself (has the bot introduced itself there?).
@@ -73,8 +76,12 @@ class SnowdeskBot(TeamsActivityHandler):
         self.bot_app_id = bot_app_id
         self.progress_after_seconds = progress_after_seconds
         self.dialog_state = private_state.create_property("DialogState")
+        # Modes `user` and `hybrid`: each turn carries the employee's own identity (or none).
+        self.identity = identity
 
     async def on_turn(self, turn_context: TurnContext) -> None:
+        if self.identity is not None and turn_context.activity.type in _TURNS_WITH_IDENTITY:
+            await self.identity.begin_turn(turn_context)
         if turn_context.activity.type != ActivityTypes.message:
             await super().on_turn(turn_context)
         else:
@@ -139,6 +146,17 @@ class SnowdeskBot(TeamsActivityHandler):
         for member in members_added:
             if member.id != bot_id:
                 await send_card(turn_context, welcome_card(member.name))
+
+    async def on_teams_signin_verify_state(self, turn_context: TurnContext) -> None:
+        """The sign-in button's answer (magic code in `value.state`): the OAuthPrompt takes it."""
+        await DialogExtensions.run_dialog(self.main_dialog, turn_context, self.dialog_state)
+
+    async def on_teams_signin_token_exchange(self, turn_context: TurnContext) -> None:
+        """Silent SSO (already exchanged once by `SsoTokenExchange`): the OAuthPrompt takes it."""
+        await DialogExtensions.run_dialog(self.main_dialog, turn_context, self.dialog_state)
+
+    async def on_token_response_event(self, turn_context: TurnContext) -> None:
+        await DialogExtensions.run_dialog(self.main_dialog, turn_context, self.dialog_state)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         # botbuilder 4.17.1's on_adaptive_card_invoke serialises its response twice under

@@ -11,12 +11,12 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from botbuilder.core import MemoryStorage, Storage
 
-from bot.config import ServiceNowAuth, Settings
+from bot.config import IdentityMode, ServiceNowAuth, Settings
 from flows.cache import MetadataCache
 from flows.orchestrator import Orchestrator
 from flows.templates import TemplateSet, load_templates
@@ -25,7 +25,9 @@ from servicenow.auth import (
     BasicAuth,
     EntraCertificateAuth,
     EntraUserAuth,
+    NoServiceAccount,
     OAuth2Auth,
+    OnBehalfOf,
 )
 from servicenow.client import DEFAULT_POLICY, RetryPolicy, ServiceNowClient, build_http_client
 from servicenow.errors import ConfigurationError
@@ -49,6 +51,8 @@ class ServiceNowConnection:
     templates: TemplateSet
     # Printed once at start-up for testers (never logged): how to sign in to the embedded emulator.
     sign_in_hint: str = ""
+    # On-behalf-of exchange of employees' SSO tokens (identity mode `user` or `hybrid`).
+    employee_auth: OnBehalfOf | None = None
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack, repr=False)
 
     async def aclose(self) -> None:
@@ -92,9 +96,35 @@ async def connect(
         await http.aclose()
         await stack.aclose()
         raise
+    employee_auth = employee_identity(settings)
+    if employee_auth is not None and (
+        settings.identity_mode is IdentityMode.USER
+        or settings.servicenow_auth is ServiceNowAuth.ENTRA_USER
+    ):
+        # No integration account at all: a call without the employee's identity is refused.
+        auth = NoServiceAccount()
+        label = f"{label.split(' (')[0]} (employees' own identity, no service account)"
     client = ServiceNowClient(base_url, auth, http=http, policy=policy)
-    orchestrator = Orchestrator(client, templates, cache, _acting_user_name(settings))
-    return ServiceNowConnection(orchestrator, client, label, templates, hint, stack)
+    acting = "" if employee_auth is not None else _acting_user_name(settings)
+    orchestrator = Orchestrator(
+        client, templates, cache, acting, attribute_comments=employee_auth is None
+    )
+    return ServiceNowConnection(orchestrator, client, label, templates, hint, employee_auth, stack)
+
+
+def employee_identity(settings: Settings) -> OnBehalfOf | None:
+    """The on-behalf-of provider of identity modes `user` and `hybrid` (None in `service`)."""
+    if not settings.uses_employee_identity:
+        return None
+    tenant = settings.entra_tenant_id or settings.app_tenant_id
+    authority = f"{settings.entra_authority_host.rstrip('/')}/{tenant}" if tenant else None
+    return OnBehalfOf(
+        tenant,
+        settings.entra_client_id or settings.app_id,
+        settings.servicenow_entra_scope,
+        settings.app_password,
+        authority=authority,
+    )
 
 
 def _acting_user_name(settings: Settings) -> str:
@@ -114,7 +144,10 @@ async def _embedded(settings: Settings, stack: AsyncExitStack) -> tuple[str, Aut
     db_path = settings.embedded_servicenow_db
     if db_path != ":memory:":
         Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-    emulator = await stack.enter_async_context(await _start_on_stable_port(db_path, password))
+    from bot.emulator_cli import emulator_oidc
+
+    oidc = emulator_oidc(settings)
+    emulator = await stack.enter_async_context(await _start_on_stable_port(db_path, password, oidc))
     base_url = str(emulator.base_url).rstrip("/")
     employees = ", ".join(
         f"{name} / {secret}"
@@ -128,7 +161,7 @@ async def _embedded(settings: Settings, stack: AsyncExitStack) -> tuple[str, Aut
     return base_url, BasicAuth("admin", password), hint
 
 
-async def _start_on_stable_port(db_path: str, password: str) -> RunningEmulator:
+async def _start_on_stable_port(db_path: str, password: str, oidc: Any = None) -> RunningEmulator:
     """Kept records keep their port, so "Open in ServiceNow" links survive a restart; a port
     that is taken (or a throw-away database) gets a free one."""
     from servicenow.emulator import start_emulator
@@ -136,11 +169,13 @@ async def _start_on_stable_port(db_path: str, password: str) -> RunningEmulator:
     if db_path != ":memory:":
         try:
             return await start_emulator(
-                port=EMBEDDED_PORT, db_path=db_path, seed="demo", admin_password=password
+                port=EMBEDDED_PORT, db_path=db_path, seed="demo", admin_password=password, oidc=oidc
             )
         except OSError:
             pass
-    return await start_emulator(port=0, db_path=db_path, seed="demo", admin_password=password)
+    return await start_emulator(
+        port=0, db_path=db_path, seed="demo", admin_password=password, oidc=oidc
+    )
 
 
 def build_auth(settings: Settings, http: httpx.AsyncClient, base_url: str) -> AuthProvider:

@@ -15,12 +15,21 @@ from botbuilder.dialogs import (
     DialogContext,
     DialogTurnResult,
 )
+from botbuilder.schema import ActivityTypes
 
 from cards.common import disambiguation_card, help_card, switch_topic_card
 from dialogs.actions import CardSubmit, card_submit
-from dialogs.base import OWNER, TopicDialog, TopicOptions, card_owner, send_card
+from dialogs.base import OWNER, SIGN_IN_AGAIN, TopicDialog, TopicOptions, card_owner, send_card
 from dialogs.recognizer import DISAMBIGUATION_THRESHOLD, Recognition, TextRecognizer
-from topics import BY_ID, CANCEL, CONTINUE_VERB, GREETING, HELP, NONE
+from dialogs.sign_in import (
+    RESUME,
+    EmployeeSignIn,
+    SignInDialog,
+    is_signed_in,
+    kept_request,
+)
+from dialogs.sign_out import SignOutDialog
+from topics import BY_ID, CANCEL, CONTINUE_VERB, GREETING, HELP, NONE, SIGN_OUT
 
 CANCELLED = "OK, I've stopped. Nothing was sent to ServiceNow."
 STARTING_OVER = "OK, let's start over."
@@ -42,13 +51,23 @@ NOT_YOUR_CARD = "That card was made for someone else, so I can't act on it for y
 class MainDialog(ComponentDialog):
     """Routes each turn to a topic; the topics are its children."""
 
-    def __init__(self, topics: Sequence[TopicDialog], recognizer: TextRecognizer) -> None:
+    def __init__(
+        self,
+        topics: Sequence[TopicDialog],
+        recognizer: TextRecognizer,
+        identity: EmployeeSignIn | None = None,
+    ) -> None:
         super().__init__(MainDialog.__name__)
         self.recognizer = recognizer
+        # Identity modes `user` and `hybrid`: desk topics need the employee signed in.
+        self.identity = identity
         self.topics: dict[str, TopicDialog] = {}
         for topic in topics:
             self.add_dialog(topic)
             self.topics[topic.topic_id] = topic
+        self.add_dialog(SignOutDialog(identity))
+        if identity is not None:
+            self.add_dialog(SignInDialog(identity))
 
     async def on_begin_dialog(self, inner_dc: DialogContext, options: object) -> DialogTurnResult:
         return await self._route(inner_dc)
@@ -56,14 +75,64 @@ class MainDialog(ComponentDialog):
     async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
         return await self._route(inner_dc)
 
-    async def _route(self, dc: DialogContext) -> DialogTurnResult:
-        submit = card_submit(dc.context.activity)
-        if submit is not None:
+    async def _route(self, dc: DialogContext, again: bool = False) -> DialogTurnResult:
+        activity = dc.context.activity
+        submit = card_submit(activity)
+        if self._signing_in(dc):
+            await self._continue_sign_in(dc)
+        elif activity.type != ActivityTypes.message:
+            pass  # a sign-in invoke with no sign-in waiting for it (already answered)
+        elif submit is not None:
             await self._route_card_action(dc, submit)
         else:
-            await self._route_text(dc, dc.context.activity.text)
+            await self._route_text(dc, activity.text)
+        await self._after_sign_in(dc, again)
         # The router never ends: it waits for the next turn whatever the topic did.
         return Dialog.end_of_turn
+
+    def _signing_in(self, dc: DialogContext) -> bool:
+        return dc.active_dialog is not None and dc.active_dialog.id == SignInDialog.__name__
+
+    async def _continue_sign_in(self, dc: DialogContext) -> None:
+        """While the sign-in card waits: a magic code, an invoke, or "cancel" ends it."""
+        text = dc.context.activity.text
+        if (
+            dc.context.activity.type == ActivityTypes.message
+            and text
+            and not text.strip().isdigit()
+        ):
+            recognition = await self.recognizer.recognize_async(text)
+            if recognition.topic == CANCEL.id:
+                await dc.cancel_all_dialogs()
+                await dc.context.send_activity(CANCELLED)
+                return
+        await dc.continue_dialog()
+
+    async def _after_sign_in(self, dc: DialogContext, again: bool) -> None:
+        """Route the request a sign-in kept; or, when a topic found the sign-in lapsed, sign in
+        again with the request kept."""
+        context = dc.context
+        lapsed = context.turn_state.pop(SIGN_IN_AGAIN, None)
+        if lapsed is not None and self.identity is not None and not again:
+            await self.identity.sign_out(context)
+            await dc.cancel_all_dialogs()
+            await dc.begin_dialog(SignInDialog.__name__, lapsed)
+        kept = context.turn_state.pop(RESUME, None)
+        if isinstance(kept, dict) and not again:
+            activity = context.activity
+            activity.type = ActivityTypes.message
+            activity.name = None
+            activity.text = kept.get("text") or ""
+            activity.value = kept.get("value")
+            await self._route(dc, again=True)
+
+    async def _sign_in_first(self, dc: DialogContext) -> bool:
+        """True (and the sign-in card is on its way) when this request needs the employee's
+        identity and the turn has none; the request is kept and done after sign-in."""
+        if self.identity is None or is_signed_in(dc.context):
+            return False
+        await dc.begin_dialog(SignInDialog.__name__, kept_request(dc.context))
+        return True
 
     async def _route_card_action(self, dc: DialogContext, submit: CardSubmit) -> None:
         owner = submit.data.get(OWNER)
@@ -75,7 +144,8 @@ class MainDialog(ComponentDialog):
             await (dc.reprompt_dialog() if active else dc.context.send_activity(NOTHING_RUNNING))
             return
         if active is not None and active.handles(submit.verb):
-            await dc.continue_dialog()
+            if not await self._sign_in_first(dc):
+                await dc.continue_dialog()
             return
         data = submit.data
         entities = data.get("entities")
@@ -122,7 +192,7 @@ class MainDialog(ComponentDialog):
                 active.topic, BY_ID[recognition.topic], dict(recognition.entities), options.text
             )
             await send_card(context, card)
-        else:
+        elif not await self._sign_in_first(dc):
             await dc.continue_dialog()
 
     def _asks_for_another_topic(self, active: TopicDialog, recognition: Recognition) -> bool:
@@ -163,9 +233,13 @@ class MainDialog(ComponentDialog):
             await context.send_activity(NOTHING_TO_CANCEL)
         elif topic_id == NONE.id:
             await send_help(context, f"{OUT_OF_SCOPE} Here is what I can do:")
+        elif topic_id == SIGN_OUT.id:
+            await dc.cancel_all_dialogs()
+            await dc.begin_dialog(SignOutDialog.__name__)
         elif topic_id in self.topics:
             await dc.cancel_all_dialogs()
-            await dc.begin_dialog(self.topics[topic_id].id, options.as_dict())
+            if not await self._sign_in_first(dc):
+                await dc.begin_dialog(self.topics[topic_id].id, options.as_dict())
         else:
             await send_help(context, f"{unknown_message} Here is what I can do:")
 

@@ -31,6 +31,7 @@ from flows.records import (
     row_to_model,
     your_changes,
 )
+from servicenow.auth import as_service
 
 
 def case_url(orch: Orchestrator, sys_id: str) -> str:
@@ -64,7 +65,8 @@ async def get_case_states(orch: Orchestrator) -> list[Choice]:
     """HR case states (value + label) read from `sys_choice`: their numbers are not public."""
     cached = await orch.cache.get("choices/sn_hr_core_case/state")
     if cached is None:
-        result = await orch.run("HRSD.GetMetadata", {"Element": "state"}, None)
+        with as_service():  # shared metadata: the integration account's, in hybrid mode
+            result = await orch.run("HRSD.GetMetadata", {"Element": "state"}, None)
         cached = [{"value": r["value"], "label": r["label"]} for r in result.rows]
         await orch.cache.set("choices/sn_hr_core_case/state", cached)
     return [Choice.model_validate(item) for item in cached]
@@ -144,7 +146,7 @@ async def add_case_comment(
         raise NotAllowed("a comment needs some text")
     result = await orch.run(
         "HRSD.AddComment",
-        {"Number": number.strip().upper(), "Comment": text},
+        {"Number": number.strip().upper(), "Comment": orch.attributed(user, text)},
         user,
         idempotency_key=idempotency_key,
         guard=_must_be_open,

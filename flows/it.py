@@ -35,6 +35,7 @@ from flows.records import (
     row_to_model,
     your_changes,
 )
+from servicenow.auth import as_service
 
 
 def ticket_url(orch: Orchestrator, sys_id: str) -> str:
@@ -89,7 +90,8 @@ async def get_categories(orch: Orchestrator) -> list[Choice]:
     """The incident categories (value + label) from `sys_choice`, cached for the metadata TTL."""
     cached = await orch.cache.get("choices/incident/category")
     if cached is None:
-        result = await orch.run("ITSM.GetMetadata", {"Element": "category"}, None)
+        with as_service():  # shared metadata: the integration account's, in hybrid mode
+            result = await orch.run("ITSM.GetMetadata", {"Element": "category"}, None)
         cached = [{"value": r["value"], "label": r["label"]} for r in result.rows]
         await orch.cache.set("choices/incident/category", cached)
     return [Choice.model_validate(item) for item in cached]
@@ -203,8 +205,9 @@ async def add_comment(
     """Add a customer-visible comment to one of the employee's open tickets (once per key)."""
     if not text.strip():
         raise NotAllowed("a comment needs some text")
+    comment = orch.attributed(user, text)
     return await _update_open_ticket(
-        orch, user, "ITSM.AddComment", number, {"Comment": text}, idempotency_key
+        orch, user, "ITSM.AddComment", number, {"Comment": comment}, idempotency_key
     )
 
 

@@ -159,6 +159,13 @@ HELP = Topic(
     command="Help",
     description="What Snowdesk can do for you, with a button for each topic",
 )
+SIGN_OUT = Topic(
+    "sign_out",
+    "router",
+    title="Sign out",
+    command="Sign out",
+    description="Sign out of ServiceNow: Snowdesk forgets your sign-in until you ask again",
+)
 CANCEL = Topic("cancel", "router", title="Cancel", command="", description="")
 GREETING = Topic("greeting", "router", title="Hello", command="", description="")
 NONE = Topic("none", "router", title="Something else", command="", description="")
@@ -176,6 +183,7 @@ TOPICS: tuple[Topic, ...] = (
     HR_CASE_DETAILS,
     HR_CASE_UPDATES,
     HELP,
+    SIGN_OUT,
     CANCEL,
     GREETING,
     NONE,
@@ -200,7 +208,7 @@ def _menu() -> tuple[Topic, ...]:
 # so both desks read in the same order and the buttons Teams shows first cover both desks.
 MENU: tuple[Topic, ...] = _menu()
 # The Teams command list of personal chat: desk topics in declaration order, then help.
-COMMANDS: tuple[Topic, ...] = tuple(t for t in TOPICS if t.desk) + (HELP,)
+COMMANDS: tuple[Topic, ...] = tuple(t for t in TOPICS if t.desk) + (HELP, SIGN_OUT)
 
 
 def topic(topic_id: str) -> Topic:

@@ -14,6 +14,7 @@ from servicenow.emulator.acl import Actor
 from servicenow.emulator.auth import TokenStore
 from servicenow.emulator.db import Database
 from servicenow.emulator.faults import FaultInjector
+from servicenow.emulator.oidc import OidcProvider
 from servicenow.emulator.records import utc_text
 
 REQUEST_LOG_SIZE = 2000
@@ -31,6 +32,8 @@ class EmulatorState:
     # Browser sign-ins for record pages: session cookie value -> (user sys_id, expiry).
     sessions: dict[str, tuple[str, float]] = field(default_factory=dict)
     requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
+    # Entra-style bearer tokens (an OIDC provider registered on the instance); None = off.
+    oidc: OidcProvider | None = None
 
     def now_text(self) -> str:
         """Now, as ServiceNow writes UTC datetimes."""
