@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     entra_certificate_thumbprint: str = Field(
         "", validation_alias=_alias("ENTRA_CERTIFICATE_THUMBPRINT", "entra_certificate_thumbprint")
     )
+    # The secret of ENTRA_CLIENT_ID's registration for on-behalf-of, when it is not the bot's own
+    # (default: MicrosoftAppPassword, the bot's registration being the SSO middle tier).
+    entra_client_secret: str = Field(
+        "", validation_alias=_alias("ENTRA_CLIENT_SECRET", "entra_client_secret")
+    )
     servicenow_entra_scope: str = Field(
         "", validation_alias=_alias("SERVICENOW_ENTRA_SCOPE", "servicenow_entra_scope")
     )

@@ -122,7 +122,7 @@ def employee_identity(settings: Settings) -> OnBehalfOf | None:
         tenant,
         settings.entra_client_id or settings.app_id,
         settings.servicenow_entra_scope,
-        settings.app_password,
+        settings.entra_client_secret or settings.app_password,
         authority=authority,
     )
 

@@ -94,37 +94,43 @@ class MainDialog(ComponentDialog):
         return dc.active_dialog is not None and dc.active_dialog.id == SignInDialog.__name__
 
     async def _continue_sign_in(self, dc: DialogContext) -> None:
-        """While the sign-in card waits: a magic code, an invoke, or "cancel" ends it."""
-        text = dc.context.activity.text
-        if (
-            dc.context.activity.type == ActivityTypes.message
-            and text
-            and not text.strip().isdigit()
-        ):
-            recognition = await self.recognizer.recognize_async(text)
-            if recognition.topic == CANCEL.id:
-                await dc.cancel_all_dialogs()
-                await dc.context.send_activity(CANCELLED)
-                return
-        await dc.continue_dialog()
+        """While the sign-in card waits: an invoke or a magic code goes to it, "cancel" ends
+        it, and any other message is the new request to keep (the card is sent again)."""
+        activity = dc.context.activity
+        text = (activity.text or "").strip()
+        if activity.type != ActivityTypes.message or (text.isdigit() and not activity.value):
+            await dc.continue_dialog()
+            return
+        recognition = await self.recognizer.recognize_async(text) if text else None
+        await dc.cancel_all_dialogs()
+        if recognition is not None and recognition.topic == CANCEL.id:
+            await dc.context.send_activity(CANCELLED)
+            return
+        await self._route(dc, again=True)
 
     async def _after_sign_in(self, dc: DialogContext, again: bool) -> None:
         """Route the request a sign-in kept; or, when a topic found the sign-in lapsed, sign in
         again with the request kept."""
         context = dc.context
+        if again:
+            return  # the outer routing of this turn does it
         lapsed = context.turn_state.pop(SIGN_IN_AGAIN, None)
-        if lapsed is not None and self.identity is not None and not again:
+        if lapsed is not None and self.identity is not None:
             await self.identity.sign_out(context)
             await dc.cancel_all_dialogs()
             await dc.begin_dialog(SignInDialog.__name__, lapsed)
         kept = context.turn_state.pop(RESUME, None)
-        if isinstance(kept, dict) and not again:
+        if isinstance(kept, dict):
             activity = context.activity
-            activity.type = ActivityTypes.message
-            activity.name = None
-            activity.text = kept.get("text") or ""
-            activity.value = kept.get("value")
-            await self._route(dc, again=True)
+            # The kept request is routed as the message it was; the activity is put back
+            # afterwards, since the adapter answers an invoke by the activity's type.
+            original = (activity.type, activity.name, activity.text, activity.value)
+            activity.type, activity.name = ActivityTypes.message, None
+            activity.text, activity.value = kept.get("text") or "", kept.get("value")
+            try:
+                await self._route(dc, again=True)
+            finally:
+                activity.type, activity.name, activity.text, activity.value = original
 
     async def _sign_in_first(self, dc: DialogContext) -> bool:
         """True (and the sign-in card is on its way) when this request needs the employee's

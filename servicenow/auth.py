@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
 
@@ -204,6 +205,7 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+_KNOWN_AUTHORITY_HOSTS = frozenset({"login.microsoftonline.com", "login.microsoft.com"})
 # OAuth error codes Entra ID uses when it is busy or down, not when it refuses the request.
 _ENTRA_TRANSIENT = frozenset({"temporarily_unavailable", "server_error", "service_unavailable"})
 
@@ -238,6 +240,10 @@ class _MsalAuth(AuthProvider):
         options: dict[str, Any] = {}
         if self._http_client is not None:
             options["http_client"] = self._http_client
+        host = (urlparse(self._authority).hostname or "").lower()
+        if host not in _KNOWN_AUTHORITY_HOSTS:
+            # A sovereign cloud's or a local authority: msal would ask login.microsoftonline.com.
+            options["instance_discovery"] = False
         return msal.ConfidentialClientApplication(
             self._client_id,
             authority=self._authority,
