@@ -127,7 +127,7 @@ class FailClosedAuthentication(BotFrameworkAuthentication):
         service (`OAUTH_URL`); the real service refuses an unauthenticated bot anyway."""
         client = await self._inner.create_user_token_client(claims_identity)
         if self._anonymous and not getattr(client, "_app_id", "x"):
-            client._app_id = LOCAL_APP_ID  # type: ignore[attr-defined]
+            client._app_id = LOCAL_APP_ID
         return client
 
     def create_bot_framework_client(self) -> BotFrameworkClient:
