@@ -28,7 +28,7 @@ from flows.templates import (
     Template,
     TemplateSet,
 )
-from flows.values import map_row, plain_part
+from flows.values import attributed_comment, map_row, plain_part
 from servicenow.client import DisplayValue, Record, ServiceNowClient
 from servicenow.query import LIST_OPERATORS, Operator, Query
 
@@ -89,8 +89,7 @@ class Orchestrator:
         """A comment as it is written to ServiceNow: prefixed with its author in service mode."""
         if not self.attribute_comments:
             return text
-        author = user.name or user.user_name or user.email or "an employee"
-        return f"Written by {author} through Snowdesk:\n{text}"
+        return attributed_comment(user.name or user.user_name or user.email or "an employee", text)
 
     @property
     def instance_url(self) -> str:
