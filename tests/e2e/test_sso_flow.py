@@ -20,6 +20,7 @@ from aiohttp import web
 from bot.app import SERVICENOW, create_app
 from bot.config import Settings
 from dialogs.sign_in import SIGNED_IN_TEXT
+from tests.desk import form_submit
 from tests.e2e.harness import Conversation, card_of, default_recognizer, fake_connector, texts_of
 from tests.fakes.microsoft import SERVICENOW_SCOPE, FakeMicrosoft, fake_microsoft
 from tests.fakes.token_service import FakeTokenService, fake_token_service
@@ -267,3 +268,46 @@ async def test_sign_out_forgets_the_tokens(microsoft: FakeMicrosoft) -> None:
         assert replies[-1]["text"].startswith("You're signed out")
         assert ("SignOut", ABEL["id"]) in bed.tokens.calls
         oauth_card(await bed.chat.say("show my tickets"))
+
+
+async def test_hybrid_mode_reads_metadata_with_the_service_account_only(
+    microsoft: FakeMicrosoft,
+) -> None:
+    """Hybrid: the ticket form's categories (shared metadata) come through the integration
+    account; everything about Abel's records goes as Abel."""
+    async with sso_bed(microsoft, identity_mode="hybrid") as bed:
+        bed.tokens.tokens[(ABEL["id"], CONNECTION)] = bed.abel_token()
+        form = card_of((await bed.chat.say("my laptop won't boot, it's urgent"))[-1])
+        created = card_of((await bed.chat.press(form_submit(form)))[-1])
+        assert texts_of(created)[0].startswith("I've opened INC")
+        served = [r for r in await bed.servicenow_requests() if r["path"].startswith("/api/now")]
+        by_table = {(r["path"].split("/")[4], r["user"]) for r in served}
+        assert ("sys_choice", "admin") in by_table
+        assert {user for table, user in by_table if table != "sys_choice"} == {"abel.tuter"}
+
+
+async def test_the_emulator_refuses_a_token_signed_by_another_key(
+    microsoft: FakeMicrosoft,
+) -> None:
+    """An Entra-style token the emulator's OIDC provider did not sign gets a 401, and one it
+    did sign acts as the user its claim names."""
+    from tests.fakes.microsoft import _rsa_key
+
+    async with sso_bed(microsoft) as bed:
+        url = f"{bed.servicenow_url}/api/now/table/sys_user"
+        params = {
+            "sysparm_query": "sys_id=javascript:gs.getUserID()",
+            "sysparm_fields": "user_name",
+        }
+        good = microsoft.callout_token(
+            audience="api://servicenow-fake", email="abel.tuter@example.com"
+        )
+        forged = microsoft.callout_token(
+            audience="api://servicenow-fake", email="abel.tuter@example.com", key=_rsa_key()
+        )
+        ok = await bed.http.get(url, params=params, headers={"Authorization": f"Bearer {good}"})
+        assert ok.status_code == 200 and ok.json()["result"] == [{"user_name": "abel.tuter"}]
+        refused = await bed.http.get(
+            url, params=params, headers={"Authorization": f"Bearer {forged}"}
+        )
+        assert refused.status_code == 401
