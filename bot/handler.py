@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from botbuilder.core import (
@@ -14,6 +15,7 @@ from botbuilder.core import (
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import DialogExtensions
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+from botframework.connector.auth.user_token_client import UserTokenClient
 from msrest.serialization import Model
 
 from bot.deadline import kept_informed
@@ -22,6 +24,7 @@ from bot.sso import EmployeeIdentity
 from cards.common import team_intro_card, welcome_card
 from dialogs.base import send_card
 from dialogs.main import MainDialog
+from dialogs.sign_in import SIGNED_IN, SSO_CLAIMS
 from topics import BY_ID
 
 log = logging.getLogger(__name__)
@@ -110,12 +113,19 @@ class SnowdeskBot(TeamsActivityHandler):
             },
         )
         if is_shared(activity) and await self._about_records(activity):
-            await run_in_personal_chat(turn_context, self.bot_app_id, self._personal_turn)
+            await run_in_personal_chat(
+                turn_context, self.bot_app_id, functools.partial(self._personal_turn, turn_context)
+            )
             await turn_context.send_activity(POINTER.format(name=speaker_name(activity)))
             return
         await DialogExtensions.run_dialog(self.main_dialog, turn_context, self.dialog_state)
 
-    async def _personal_turn(self, personal: TurnContext) -> None:
+    async def _personal_turn(self, said: TurnContext, personal: TurnContext) -> None:
+        # The speaker's identity for this turn (and their token client, for a sign-in card)
+        # follows them into their personal chat.
+        for key in (SIGNED_IN, SSO_CLAIMS, UserTokenClient.__name__):
+            if key in said.turn_state and key not in personal.turn_state:
+                personal.turn_state[key] = said.turn_state[key]
         await DialogExtensions.run_dialog(self.main_dialog, personal, self.dialog_state)
         await self._save(personal)
 

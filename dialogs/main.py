@@ -114,11 +114,6 @@ class MainDialog(ComponentDialog):
         context = dc.context
         if again:
             return  # the outer routing of this turn does it
-        lapsed = context.turn_state.pop(SIGN_IN_AGAIN, None)
-        if lapsed is not None and self.identity is not None:
-            await self.identity.sign_out(context)
-            await dc.cancel_all_dialogs()
-            await dc.begin_dialog(SignInDialog.__name__, lapsed)
         kept = context.turn_state.pop(RESUME, None)
         if isinstance(kept, dict):
             activity = context.activity
@@ -131,6 +126,12 @@ class MainDialog(ComponentDialog):
                 await self._route(dc, again=True)
             finally:
                 activity.type, activity.name, activity.text, activity.value = original
+        # Checked after the kept request ran: it may be the one that found the sign-in lapsed.
+        lapsed = context.turn_state.pop(SIGN_IN_AGAIN, None)
+        if lapsed is not None and self.identity is not None:
+            await self.identity.sign_out(context)
+            await dc.cancel_all_dialogs()
+            await dc.begin_dialog(SignInDialog.__name__, lapsed)
 
     async def _sign_in_first(self, dc: DialogContext) -> bool:
         """True (and the sign-in card is on its way) when this request needs the employee's

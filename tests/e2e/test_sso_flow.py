@@ -257,6 +257,7 @@ async def test_revoked_consent_leads_back_to_sign_in_with_the_request_kept(
         replies = bed.chat.connector.replies(since)
         assert replies[0]["text"] == SIGNED_IN_TEXT
         assert any("HR" in text for text in texts_of(card_of(replies[-1])))
+        assert len(microsoft.obo_requests) == 3  # the refused exchange, then a fresh one
 
 
 async def test_sign_out_forgets_the_tokens(microsoft: FakeMicrosoft) -> None:

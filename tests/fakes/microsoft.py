@@ -185,6 +185,9 @@ class FakeMicrosoft:
             "email": upn,
             "name": name,
             "scp": "access_as_user",
+            # Each token differs, as Entra's do (msal replays a refused request's answer for
+            # an identical assertion for a while).
+            "uti": str(uuid.uuid4()),
         }
         return jwt.encode(body, _pem(self.signing_key), "RS256", headers={"kid": self.kid})
 
