@@ -82,6 +82,7 @@ async def connect(
     templates = load_templates(settings.templates_dir)
     cache = MetadataCache(storage or MemoryStorage(), settings.metadata_ttl_seconds)
     stack = AsyncExitStack()
+    employee_auth = employee_identity(settings)  # checked first: nothing to release yet
     http = build_http_client(policy, transport, settings.servicenow_ca_bundle)
     try:
         hint = ""
@@ -96,7 +97,6 @@ async def connect(
         await http.aclose()
         await stack.aclose()
         raise
-    employee_auth = employee_identity(settings)
     if employee_auth is not None and (
         settings.identity_mode is IdentityMode.USER
         or settings.servicenow_auth is ServiceNowAuth.ENTRA_USER
@@ -115,7 +115,17 @@ async def connect(
 def employee_identity(settings: Settings) -> OnBehalfOf | None:
     """The on-behalf-of provider of identity modes `user` and `hybrid` (None in `service`)."""
     if not settings.uses_employee_identity:
+        if settings.servicenow_auth is ServiceNowAuth.ENTRA_USER:
+            raise ConfigurationError(
+                "SERVICENOW_AUTH=entra_user acts as each employee: set SNOWDESK_IDENTITY_MODE to "
+                "user (and SNOWDESK_OAUTH_CONNECTION), or pick another SERVICENOW_AUTH"
+            )
         return None
+    if not settings.oauth_connection:
+        raise ConfigurationError(
+            f"SNOWDESK_IDENTITY_MODE={settings.identity_mode} needs SNOWDESK_OAUTH_CONNECTION "
+            "(the Azure Bot's OAuth connection): without it nobody can sign in"
+        )
     tenant = settings.entra_tenant_id or settings.app_tenant_id
     authority = f"{settings.entra_authority_host.rstrip('/')}/{tenant}" if tenant else None
     return OnBehalfOf(

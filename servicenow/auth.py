@@ -430,7 +430,6 @@ class OnBehalfOf(_MsalAuth):
         super().__init__(tenant_id, client_id, scope, client_secret, authority, http_client)
         self._clock = clock
         self._cache: dict[str, _CachedToken] = {}
-        self.exchanges = 0  # how many times Entra was asked (tests and `doctor` read it)
 
     async def headers(self) -> dict[str, str]:
         raise SignInRequired("entra_user: calls need an employee's identity (for_employee)")
@@ -449,7 +448,6 @@ class OnBehalfOf(_MsalAuth):
         if not fresh and cached and self._clock() < cached.expires_at - REFRESH_MARGIN_S:
             return cached.access_token
         app = await self._app_ready()
-        self.exchanges += 1
         result = await asyncio.to_thread(
             app.acquire_token_on_behalf_of, user_assertion=assertion, scopes=self._scopes
         )

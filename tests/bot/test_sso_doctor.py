@@ -74,12 +74,28 @@ async def test_without_a_token_user_mode_says_what_to_pass(microsoft: FakeMicros
 
 
 async def test_missing_connection_settings_are_named(microsoft: FakeMicrosoft) -> None:
-    checks = _by_name(
-        await run_checks(
-            _settings(microsoft, oauth_connection="", app_id="", identity_mode="hybrid")
-        )
-    )
+    checks = _by_name(await run_checks(_settings(microsoft, app_id="", identity_mode="hybrid")))
     problem = checks["OAuth connection settings"]
     assert problem.ok is False
-    assert "SNOWDESK_OAUTH_CONNECTION" in problem.detail and "MicrosoftAppId" in problem.detail
+    assert problem.detail == "missing: MicrosoftAppId"
     assert checks["Teams package asks for SSO"].ok is False
+
+
+async def test_a_mode_nobody_can_sign_in_with_stops_at_the_settings(
+    microsoft: FakeMicrosoft,
+) -> None:
+    """`user` mode without an OAuth connection: nobody could sign in, so nothing starts."""
+    (check,) = await run_checks(_settings(microsoft, oauth_connection=""))
+    assert (check.name, check.ok) == ("settings complete", False)
+    assert "SNOWDESK_OAUTH_CONNECTION" in check.detail
+
+
+async def test_entra_user_auth_in_service_mode_is_refused(microsoft: FakeMicrosoft) -> None:
+    settings = _settings(
+        microsoft,
+        identity_mode="service",
+        servicenow_instance="contoso",
+        servicenow_auth="entra_user",
+    )
+    (check,) = await run_checks(settings)
+    assert check.ok is False and "SNOWDESK_IDENTITY_MODE" in check.detail
