@@ -312,3 +312,22 @@ async def test_the_emulator_refuses_a_token_signed_by_another_key(
             url, params=params, headers={"Authorization": f"Bearer {forged}"}
         )
         assert refused.status_code == 401
+
+
+async def test_an_expiring_servicenow_token_is_renewed_without_asking(
+    microsoft: FakeMicrosoft,
+) -> None:
+    """ServiceNow tokens that live less than the renewal margin are exchanged again for each
+    request, silently: the employee never sees a sign-in card."""
+    async with sso_bed(microsoft) as bed:
+        microsoft.obo_lifetime = 30  # below the one-minute margin: always due for renewal
+        bed.tokens.tokens[(ABEL["id"], CONNECTION)] = bed.abel_token()
+        for _ in range(2):
+            replies = await bed.chat.say("show my tickets")
+            assert ticket_rows(card_of(replies[-1]))
+            assert not any(
+                a.get("contentType") == OAUTH_CARD
+                for r in replies
+                for a in r.get("attachments") or []
+            )
+        assert len(microsoft.obo_requests) >= 2
