@@ -31,7 +31,7 @@ from bot.deadline import BackgroundTurns, TurnDeadline
 from bot.edge import MessagesEndpoint
 from bot.entitlement import ACCESS_REQUESTS, add_entitlement
 from bot.handler import SnowdeskBot
-from bot.identity import resolve_employee
+from bot.identity import employee_from_claims, resolve_employee
 from bot.notifications import (
     NOTIFICATIONS,
     WebhookEvent,
@@ -40,6 +40,7 @@ from bot.notifications import (
     webhook_secret,
 )
 from bot.servicenow_setup import ServiceNowConnection, connect
+from bot.sso import EmployeeIdentity, SsoTokenExchange
 from bot.storage import ClaimStore, claims_for, close_storage, create_storage, describe_storage
 from dialogs.attachments import AttachmentFetcher, FilePolicy, host_patterns
 from dialogs.base import TopicDeps
@@ -47,6 +48,7 @@ from dialogs.generative import GenerativeRecognizer
 from dialogs.main import MainDialog
 from dialogs.recognizer import Recognizer
 from dialogs.search import RecordSearch
+from dialogs.sign_in import SSO_CLAIMS
 from dialogs.topics import build_topics
 from flows.errors import new_reference_id
 from flows.models import Employee
@@ -89,6 +91,10 @@ def create_app(
     adapter.use(TurnDeadline())
     adapter.on_turn_error = _turn_error_handler(private_state)
     secret = webhook_secret(settings)
+    claims = claims_for(storage)
+    if settings.oauth_connection:
+        # Duplicate `signin/tokenExchange` invokes (one per signed-in Teams client) run once.
+        adapter.use(SsoTokenExchange(claims, settings.oauth_connection))
 
     def build_bot(connection: ServiceNowConnection) -> SnowdeskBot:
         """Everything a turn needs, built once ServiceNow is connected: no late binding."""
@@ -98,8 +104,14 @@ def create_app(
             current_employee=resolver,
             mutes=app[NOTIFICATIONS],  # where topics keep a record's "Stop updates"
         )
+        identity = None
+        if connection.employee_auth is not None:
+            identity = EmployeeIdentity(settings.oauth_connection, connection.employee_auth)
         main_dialog = MainDialog(
-            build_topics(deps), generative or recognizer, settings.form_idle_minutes * 60
+            build_topics(deps),
+            generative or recognizer,
+            identity,
+            form_idle_seconds=settings.form_idle_minutes * 60,
         )
         return SnowdeskBot(
             private_state,
@@ -109,6 +121,7 @@ def create_app(
             RecordSearch(deps),
             bot_app_id=settings.app_id,
             progress_after_seconds=settings.ack_seconds,
+            identity=identity,
         )
 
     app = web.Application(middlewares=[_plain_errors])
@@ -116,7 +129,7 @@ def create_app(
     app[STORAGE] = storage
     app[BACKGROUND] = BackgroundTurns()
     app[AUTHENTICATION] = pooled
-    app[CLAIMS] = claims_for(storage)
+    app[CLAIMS] = claims
     # The metadata cache (choice labels, HR services) lives in the bot's storage by default.
     # The embedded emulator sends its record-changed events to this bot's own webhook.
     connector = connect_servicenow or functools.partial(
@@ -220,13 +233,24 @@ def _employee_resolver(
     employee_property = user_state.create_property("Employee")
 
     async def current_employee(context: TurnContext) -> Employee:
+        claims = context.turn_state.get(SSO_CLAIMS)
+        subject = str(claims.get("oid") or "") if isinstance(claims, dict) else ""
         cached = await employee_property.get(context)
-        if isinstance(cached, dict) and cached.get("expires_at", 0) > time.time():
+        if (
+            isinstance(cached, dict)
+            and cached.get("expires_at", 0) > time.time()
+            and cached.get("subject", "") == subject
+        ):
             return Employee.model_validate(cached["employee"])
-        employee = await resolve_employee(context, orchestrator, settings)
+        if isinstance(claims, dict):
+            # The employee's own token says who they are (not their Teams profile's email).
+            employee = await employee_from_claims(claims, orchestrator, settings)
+        else:
+            employee = await resolve_employee(context, orchestrator, settings)
         expires_at = time.time() + settings.identity_ttl_seconds
         await employee_property.set(
-            context, {"employee": employee.model_dump(), "expires_at": expires_at}
+            context,
+            {"employee": employee.model_dump(), "expires_at": expires_at, "subject": subject},
         )
         return employee
 

@@ -49,6 +49,10 @@ class TokenRejected(PermissionError):
         self.reason = reason
 
 
+# The app id anonymous local mode signs in with (only a local token service accepts it).
+LOCAL_APP_ID = "snowdesk-local"
+
+
 class FailClosedAuthentication(BotFrameworkAuthentication):
     """Delegates to botbuilder's authentication; every validation failure is a `TokenRejected`."""
 
@@ -116,8 +120,15 @@ class FailClosedAuthentication(BotFrameworkAuthentication):
         return self._inner.create_connector_factory(claims_identity)
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
-        """botbuilder's user token client (OAuth prompts)."""
-        return await self._inner.create_user_token_client(claims_identity)
+        """botbuilder's user token client (OAuth prompts).
+
+        In anonymous local mode the claims name no app id, and botbuilder's client then cannot
+        build a sign-in state: it names a local one, so sign-in runs against a local token
+        service (`OAUTH_URL`); the real service refuses an unauthenticated bot anyway."""
+        client = await self._inner.create_user_token_client(claims_identity)
+        if self._anonymous and not getattr(client, "_app_id", "x"):
+            client._app_id = LOCAL_APP_ID
+        return client
 
     def create_bot_framework_client(self) -> BotFrameworkClient:
         """botbuilder's skill client."""

@@ -14,6 +14,14 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class IdentityMode(StrEnum):
+    """Whose identity ServiceNow sees (`SNOWDESK_IDENTITY_MODE`)."""
+
+    SERVICE = "service"  # the integration account; comments say who wrote them
+    HYBRID = "hybrid"  # records as the employee, metadata with the integration account
+    USER = "user"  # every call as the employee; no integration account at all
+
+
 class ServiceNowAuth(StrEnum):
     """How Snowdesk authenticates to a real ServiceNow instance."""
 
@@ -84,6 +92,11 @@ class Settings(BaseSettings):
     )
     entra_certificate_thumbprint: str = Field(
         "", validation_alias=_alias("ENTRA_CERTIFICATE_THUMBPRINT", "entra_certificate_thumbprint")
+    )
+    # The secret of ENTRA_CLIENT_ID's registration for on-behalf-of, when it is not the bot's own
+    # (default: MicrosoftAppPassword, the bot's registration being the SSO middle tier).
+    entra_client_secret: str = Field(
+        "", validation_alias=_alias("ENTRA_CLIENT_SECRET", "entra_client_secret")
     )
     servicenow_entra_scope: str = Field(
         "", validation_alias=_alias("SERVICENOW_ENTRA_SCOPE", "servicenow_entra_scope")
@@ -211,10 +224,42 @@ class Settings(BaseSettings):
         10, ge=1, validation_alias=_alias("SNOWDESK_NOTIFY_USER_LIMIT", "notify_user_limit")
     )
 
-    @field_validator("servicenow_auth", mode="before")
+    # Teams single sign-on and the employee's own identity (issue 17).
+    oauth_connection: str = Field(
+        "", validation_alias=_alias("SNOWDESK_OAUTH_CONNECTION", "oauth_connection")
+    )
+    identity_mode: IdentityMode = Field(
+        IdentityMode.SERVICE, validation_alias=_alias("SNOWDESK_IDENTITY_MODE", "identity_mode")
+    )
+    # Bot Framework's token service (botbuilder's own `OAUTH_URL`); empty = the public cloud's.
+    oauth_url: str = Field("", validation_alias=_alias("OAUTH_URL", "oauth_url"))
+    # The embedded emulator's OIDC provider (Entra-style bearer tokens signed by a local key).
+    emulator_oidc_metadata: str = Field(
+        "", validation_alias=_alias("SNOWDESK_EMULATOR_OIDC_METADATA", "emulator_oidc_metadata")
+    )
+    emulator_oidc_user_claim: str = Field(
+        "upn",
+        validation_alias=_alias("SNOWDESK_EMULATOR_OIDC_USER_CLAIM", "emulator_oidc_user_claim"),
+    )
+    emulator_oidc_user_field: str = Field(
+        "user_name",
+        validation_alias=_alias("SNOWDESK_EMULATOR_OIDC_USER_FIELD", "emulator_oidc_user_field"),
+    )
+
+    @field_validator("servicenow_auth", "identity_mode", mode="before")
     @classmethod
     def _lower_auth(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @property
+    def uses_employee_identity(self) -> bool:
+        """`user` or `hybrid`: ServiceNow calls about records run as the signed-in employee."""
+        return self.identity_mode is not IdentityMode.SERVICE
+
+    @property
+    def sso_resource(self) -> str:
+        """The Application ID URI Teams asks an SSO token for (bot-only app)."""
+        return f"api://botid-{self.app_id}" if self.app_id else ""
 
     @property
     def ticket_prefix_list(self) -> tuple[str, ...]:
@@ -307,7 +352,7 @@ class BotFrameworkConfig:
         self.TO_CHANNEL_FROM_BOT_LOGIN_URL = constants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
         self.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = constants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
         self.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = constants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
-        self.OAUTH_URL = constants.OAUTH_URL
+        self.OAUTH_URL = settings.oauth_url or constants.OAUTH_URL
         self.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = (
             settings.bot_openid_metadata or constants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import ssl
 import sys
 from collections.abc import Iterable
@@ -16,17 +17,19 @@ from typing import TYPE_CHECKING, TextIO
 
 import httpx
 
+from bot import sso_doctor
 from bot.config import ServiceNowAuth, Settings
 from bot.entitlement_doctor import entitlement_checks
 from bot.logs import configure_logging
 from flows.templates import PLACEHOLDER_RE, Template, TemplateSet
-from servicenow.auth import BasicAuth
+from servicenow.auth import BasicAuth, acting_as
 from servicenow.client import ServiceNowClient
 from servicenow.errors import (
     ConfigurationError,
     Forbidden,
     InvalidRequest,
     ServiceNowError,
+    SignInRequired,
     Unauthorized,
 )
 from servicenow.query import Operator, Query
@@ -59,6 +62,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--templates-dir", default=None, help="check these template overrides instead"
     )
+    parser.add_argument(
+        "--sso-token",
+        default="",
+        help="a test employee's token for the bot's API (SSO): check the on-behalf-of exchange "
+        "and run the ServiceNow checks as that employee (default SNOWDESK_DOCTOR_SSO_TOKEN)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -67,7 +76,8 @@ def main(args: argparse.Namespace) -> int:
     settings = Settings()
     if args.templates_dir:
         settings = settings.model_copy(update={"templates_dir": args.templates_dir})
-    checks = asyncio.run(run_checks(settings))
+    sso_token = args.sso_token or os.environ.get("SNOWDESK_DOCTOR_SSO_TOKEN", "")
+    checks = asyncio.run(run_checks(settings, sso_token=sso_token))
     return report(checks, sys.stdout)
 
 
@@ -81,7 +91,9 @@ def report(checks: Iterable[Check], out: TextIO) -> int:
 
 
 async def run_checks(
-    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None = None,
+    sso_token: str = "",
 ) -> list[Check]:
     """Every check in order; later ones are skipped when an earlier one they need failed."""
     from bot.servicenow_setup import connect  # starts the emulator when none is configured
@@ -94,13 +106,21 @@ async def run_checks(
         Check("settings complete", True, connection.backend_label),
         _template_check(connection.templates),
     ]
+    employee = None
     try:
-        checks += await _connection_checks(settings, connection.client, connection.templates)
+        if sso_doctor.wanted(settings):
+            checks += sso_doctor.settings_checks(settings)
+            found, employee = await sso_doctor.employee_checks(settings, connection, sso_token)
+            checks += found
+        # With a test employee's token the instance is checked as that employee (user mode
+        # has no other identity to check it with).
+        with acting_as(employee):
+            checks += await _connection_checks(settings, connection.client, connection.templates)
+            if checks[-1].ok:
+                checks.append(await _dry_run(connection))
+            else:
+                checks.append(Check("dry run of a read scenario", None, "skipped"))
         signed_in = any(c.name == "credentials accepted" and c.ok for c in checks)
-        if checks[-1].ok:
-            checks.append(await _dry_run(connection))
-        else:
-            checks.append(Check("dry run of a read scenario", None, "skipped"))
         checks += await entitlement_checks(settings, connection, signed_in)
     finally:
         await connection.aclose()
@@ -199,6 +219,13 @@ async def check_credentials(settings: Settings, client: ServiceNowClient) -> Che
     name = "credentials accepted"
     try:
         await client.list("sys_user", Query(), ["sys_id"], limit=1)
+    except SignInRequired:
+        return Check(
+            name,
+            None,
+            "user mode: Snowdesk has no ServiceNow account of its own",
+            "pass --sso-token with a test employee's token to check the instance as them",
+        )
     except Unauthorized as exc:
         return Check(name, False, _short(exc), await _credential_fix(settings, client, exc))
     except Forbidden as exc:

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 TLS_DIR = Path("data") / "emulator-tls"
 
@@ -24,6 +25,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--drop-rate", type=float, default=0, help="probability of a drop")
     parser.add_argument(
         "--token-lifetime", type=int, default=1800, help="OAuth access token lifetime (s)"
+    )
+    parser.add_argument(
+        "--oidc-metadata",
+        default=None,
+        help="trust Entra-style bearer tokens whose keys this OpenID metadata URL publishes "
+        "(default SNOWDESK_EMULATOR_OIDC_METADATA)",
     )
     parser.add_argument(
         "--tls", action="store_true", help=f"serve https with a self-signed certificate ({TLS_DIR})"
@@ -58,7 +65,9 @@ async def _serve(args: argparse.Namespace) -> None:
         cert, key = tls.ensure_certificate(TLS_DIR, [args.host])
         ssl_context = tls.server_context(cert, key)
         tls_note = f"  TLS certificate: {cert.resolve()} (trust it: SERVICENOW_CA_BUNDLE=<path>)"
+    oidc = emulator_oidc(settings, args.oidc_metadata)
     emulator = await start_emulator(
+        oidc=oidc,
         host=args.host,
         port=args.port,
         db_path=args.db,
@@ -71,6 +80,11 @@ async def _serve(args: argparse.Namespace) -> None:
     print(banner(emulator.base_url, emulator.admin_password, bool(configured_password)))
     if tls_note:
         print(tls_note)
+    if oidc is not None:
+        print(
+            f"  OIDC provider: {oidc.metadata_url} (claim {oidc.user_claim} → "
+            f"sys_user.{oidc.user_field})"
+        )
     print(json.dumps(emulator.demo_credentials), flush=True)
     try:
         await asyncio.Event().wait()
@@ -93,3 +107,13 @@ def banner(base_url: str, admin_password: str, configured: bool) -> str:
             f"  pages: {base_url}/incident_list.do   admin: {base_url}/emulator/requests",
         ]
     )
+
+
+def emulator_oidc(settings: Any, metadata_url: str | None = None) -> Any:
+    """The emulator's OIDC provider from settings (or `--oidc-metadata`); None when unset."""
+    from servicenow.emulator.oidc import OidcProvider
+
+    url = metadata_url or settings.emulator_oidc_metadata
+    if not url:
+        return None
+    return OidcProvider(url, settings.emulator_oidc_user_claim, settings.emulator_oidc_user_field)

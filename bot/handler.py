@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from botbuilder.core import (
@@ -16,19 +17,24 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import DialogExtensions
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from botbuilder.schema.teams import MessagingExtensionQuery, MessagingExtensionResponse
+from botframework.connector.auth.user_token_client import UserTokenClient
 from msrest.serialization import Model
 
 from bot.deadline import INVOKE_ANSWER, InvokeAnswer, kept_informed
 from bot.personal import POINTER, is_shared, run_in_personal_chat, speaker_name
+from bot.sso import EmployeeIdentity
 from cards.common import team_intro_card, welcome_card
 from dialogs.base import CARD_ACTION_INVOKE, CARD_CONTENT_TYPE, answer_card, send_card
 from dialogs.language import guess_language
 from dialogs.main import MainDialog
 from dialogs.search import RecordSearch
+from dialogs.sign_in import SIGNED_IN, SSO_CLAIMS
 from i18n import DEFAULT, _, language_of_locale, speaking
 from topics import BY_ID, REFRESH_VERBS
 
 log = logging.getLogger(__name__)
+
+_TURNS_WITH_IDENTITY = frozenset({ActivityTypes.message, ActivityTypes.invoke, ActivityTypes.event})
 
 
 class MessageInvokeResponse(Model):
@@ -87,6 +93,7 @@ class SnowdeskBot(TeamsActivityHandler):
         *,
         bot_app_id: str = "",
         progress_after_seconds: float = 5.0,
+        identity: EmployeeIdentity | None = None,
     ) -> None:
         self.private_state = private_state
         # What belongs to the conversation itself (has the bot introduced itself there?).
@@ -100,9 +107,13 @@ class SnowdeskBot(TeamsActivityHandler):
         self.dialog_state = private_state.create_property("DialogState")
         # The language guessed from a person's words, for their card actions (no text to read).
         self.guessed_language = user_state.create_property("Language")
+        # Modes `user` and `hybrid`: each turn carries the employee's own identity (or none).
+        self.identity = identity
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         # The one place the turn's language is set: cards and texts below read it implicitly.
+        if self.identity is not None and turn_context.activity.type in _TURNS_WITH_IDENTITY:
+            await self.identity.begin_turn(turn_context)
         with speaking(await self._language(turn_context)):
             if turn_context.activity.type != ActivityTypes.message:
                 await super().on_turn(turn_context)
@@ -155,10 +166,17 @@ class SnowdeskBot(TeamsActivityHandler):
         activity = turn_context.activity
         if not (is_shared(activity) and await self._about_records(activity)):
             return False
-        await run_in_personal_chat(turn_context, self.bot_app_id, self._personal_turn)
+        await run_in_personal_chat(
+            turn_context, self.bot_app_id, functools.partial(self._personal_turn, turn_context)
+        )
         return True
 
-    async def _personal_turn(self, personal: TurnContext) -> None:
+    async def _personal_turn(self, said: TurnContext, personal: TurnContext) -> None:
+        # The speaker's identity for this turn (and their token client, for a sign-in card)
+        # follows them into their personal chat.
+        for key in (SIGNED_IN, SSO_CLAIMS, UserTokenClient.__name__):
+            if key in said.turn_state and key not in personal.turn_state:
+                personal.turn_state[key] = said.turn_state[key]
         await DialogExtensions.run_dialog(self.main_dialog, personal, self.dialog_state)
         await self._save(personal)
 
@@ -199,6 +217,17 @@ class SnowdeskBot(TeamsActivityHandler):
         """The compose box's search of the employee's own tickets and cases."""
         return await self.search.answer(turn_context, query)
 
+    async def on_teams_signin_verify_state(self, turn_context: TurnContext) -> None:
+        """The sign-in button's answer (magic code in `value.state`): the OAuthPrompt takes it."""
+        await DialogExtensions.run_dialog(self.main_dialog, turn_context, self.dialog_state)
+
+    async def on_teams_signin_token_exchange(self, turn_context: TurnContext) -> None:
+        """Silent SSO (already exchanged once by `SsoTokenExchange`): the OAuthPrompt takes it."""
+        await DialogExtensions.run_dialog(self.main_dialog, turn_context, self.dialog_state)
+
+    async def on_token_response_event(self, turn_context: TurnContext) -> None:
+        await DialogExtensions.run_dialog(self.main_dialog, turn_context, self.dialog_state)
+
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         # botbuilder 4.17.1's on_adaptive_card_invoke serialises its response twice under
         # CloudAdapter (HTTP 500), so Universal Actions are answered here directly.
@@ -209,7 +238,7 @@ class SnowdeskBot(TeamsActivityHandler):
         activity.value = action.get("data") or {}
         activity.text = None
         if await self._ran_in_personal_chat(turn_context):
-            pointer = POINTER.format(name=speaker_name(activity))
+            pointer = _(POINTER).format(name=speaker_name(activity))
             return InvokeResponse(status=200, body=MessageInvokeResponse(value=pointer))
         await DialogExtensions.run_dialog(self.main_dialog, turn_context, self.dialog_state)
         # The card the turn made replaces the clicked one: a submitted form becomes its

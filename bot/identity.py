@@ -51,6 +51,35 @@ async def resolve_employee(
     raise UnknownEmployee(field, _value_kind(field))
 
 
+# Which claim of the employee's Entra token holds the value of each match field.
+CLAIMS_FOR_FIELD = {
+    "email": ("email", "upn", "preferred_username"),
+    "user_name": ("upn", "preferred_username"),
+}
+
+
+async def employee_from_claims(
+    claims: dict[str, object], orchestrator: Orchestrator, settings: Settings
+) -> Employee:
+    """The employee an SSO token names, matched on `SNOWDESK_USER_MATCH_FIELD` (looked up with
+    their own identity in modes `user` and `hybrid`); raises `UnknownEmployee` when none."""
+    field = settings.user_match_field
+    names = CLAIMS_FOR_FIELD.get(field, ("oid",))
+    value = next((str(claims[name]) for name in names if claims.get(name)), "")
+    employee = await get_user(orchestrator, field, value) if value else None
+    if employee is None:
+        log.warning(
+            "identity.unknown_claim",
+            extra={
+                "match_field": field,
+                "claim": names[0],
+                "value": "present" if value else "missing",
+            },
+        )
+        raise UnknownEmployee(field, f"Entra {names[0]} claim")
+    return employee
+
+
 async def teams_profile(turn_context: TurnContext) -> Profile | None:
     """The Teams member's profile; None outside Teams (Emulator, Web Chat)."""
     activity = turn_context.activity

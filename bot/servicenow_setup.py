@@ -11,12 +11,12 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from botbuilder.core import MemoryStorage, Storage
 
-from bot.config import ServiceNowAuth, Settings
+from bot.config import IdentityMode, ServiceNowAuth, Settings
 from flows.cache import MetadataCache
 from flows.orchestrator import Orchestrator
 from flows.templates import TemplateSet, load_templates
@@ -25,7 +25,9 @@ from servicenow.auth import (
     BasicAuth,
     EntraCertificateAuth,
     EntraUserAuth,
+    NoServiceAccount,
     OAuth2Auth,
+    OnBehalfOf,
 )
 from servicenow.client import DEFAULT_POLICY, RetryPolicy, ServiceNowClient, build_http_client
 from servicenow.emulator.webhook import WebhookTarget
@@ -50,6 +52,8 @@ class ServiceNowConnection:
     templates: TemplateSet
     # Printed once at start-up for testers (never logged): how to sign in to the embedded emulator.
     sign_in_hint: str = ""
+    # On-behalf-of exchange of employees' SSO tokens (identity mode `user` or `hybrid`).
+    employee_auth: OnBehalfOf | None = None
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack, repr=False)
     # The embedded emulator, when Snowdesk started one (its webhook can be re-aimed).
     emulator: RunningEmulator | None = None
@@ -89,6 +93,7 @@ async def connect(
     templates = load_templates(settings.templates_dir)
     cache = MetadataCache(storage or MemoryStorage(), settings.metadata_ttl_seconds)
     stack = AsyncExitStack()
+    employee_auth = employee_identity(settings)  # checked first: nothing to release yet
     http = build_http_client(policy, transport, settings.servicenow_ca_bundle)
     try:
         hint = ""
@@ -105,10 +110,45 @@ async def connect(
         await http.aclose()
         await stack.aclose()
         raise
+    if employee_auth is not None and (
+        settings.identity_mode is IdentityMode.USER
+        or settings.servicenow_auth is ServiceNowAuth.ENTRA_USER
+    ):
+        # No integration account at all: a call without the employee's identity is refused.
+        auth = NoServiceAccount()
+        label = f"{label.split(' (')[0]} (employees' own identity, no service account)"
     client = ServiceNowClient(base_url, auth, http=http, policy=policy)
-    orchestrator = Orchestrator(client, templates, cache, _acting_user_name(settings))
+    acting = "" if employee_auth is not None else _acting_user_name(settings)
+    orchestrator = Orchestrator(
+        client, templates, cache, acting, attribute_comments=employee_auth is None
+    )
     return ServiceNowConnection(
-        orchestrator, client, label, templates, hint, stack, emulator=emulator
+        orchestrator, client, label, templates, hint, employee_auth, stack, emulator=emulator
+    )
+
+
+def employee_identity(settings: Settings) -> OnBehalfOf | None:
+    """The on-behalf-of provider of identity modes `user` and `hybrid` (None in `service`)."""
+    if not settings.uses_employee_identity:
+        if settings.servicenow_auth is ServiceNowAuth.ENTRA_USER:
+            raise ConfigurationError(
+                "SERVICENOW_AUTH=entra_user acts as each employee: set SNOWDESK_IDENTITY_MODE to "
+                "user (and SNOWDESK_OAUTH_CONNECTION), or pick another SERVICENOW_AUTH"
+            )
+        return None
+    if not settings.oauth_connection:
+        raise ConfigurationError(
+            f"SNOWDESK_IDENTITY_MODE={settings.identity_mode} needs SNOWDESK_OAUTH_CONNECTION "
+            "(the Azure Bot's OAuth connection): without it nobody can sign in"
+        )
+    tenant = settings.entra_tenant_id or settings.app_tenant_id
+    authority = f"{settings.entra_authority_host.rstrip('/')}/{tenant}" if tenant else None
+    return OnBehalfOf(
+        tenant,
+        settings.entra_client_id or settings.app_id,
+        settings.servicenow_entra_scope,
+        settings.entra_client_secret or settings.app_password,
+        authority=authority,
     )
 
 
@@ -131,7 +171,10 @@ async def _embedded(
     db_path = settings.embedded_servicenow_db
     if db_path != ":memory:":
         Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-    started = await _start_on_stable_port(db_path, password, webhook)
+    from bot.emulator_cli import emulator_oidc
+
+    oidc = emulator_oidc(settings)
+    started = await _start_on_stable_port(db_path, password, webhook, oidc)
     emulator = await stack.enter_async_context(started)
     base_url = str(emulator.base_url).rstrip("/")
     employees = ", ".join(
@@ -149,7 +192,7 @@ async def _embedded(
 
 
 async def _start_on_stable_port(
-    db_path: str, password: str, webhook: WebhookTarget | None
+    db_path: str, password: str, webhook: WebhookTarget | None, oidc: Any = None
 ) -> RunningEmulator:
     """Kept records keep their port, so "Open in ServiceNow" links survive a restart; a port
     that is taken (or a throw-away database) gets a free one."""
@@ -163,11 +206,12 @@ async def _start_on_stable_port(
                 seed="demo",
                 admin_password=password,
                 webhook=webhook,
+                oidc=oidc,
             )
         except OSError:
             pass
     return await start_emulator(
-        port=0, db_path=db_path, seed="demo", admin_password=password, webhook=webhook
+        port=0, db_path=db_path, seed="demo", admin_password=password, webhook=webhook, oidc=oidc
     )
 
 

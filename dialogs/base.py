@@ -12,12 +12,25 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.dialogs import ComponentDialog, DialogContext, DialogTurnResult
+from botbuilder.dialogs import (
+    ComponentDialog,
+    Dialog,
+    DialogContext,
+    DialogReason,
+    DialogTurnResult,
+)
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 from microsoft_teams.cards import AdaptiveCard
 
 from cards.common import card_to_dict
-from flows.errors import NotAllowed, UnknownEmployee, failure_kind, is_outage, new_reference_id
+from flows.errors import (
+    NotAllowed,
+    SignInRequired,
+    UnknownEmployee,
+    failure_kind,
+    is_outage,
+    new_reference_id,
+)
 from flows.models import Employee
 from flows.orchestrator import Orchestrator
 from i18n import N_, _
@@ -43,6 +56,11 @@ TEAMS = "msteams"
 UNIVERSAL_ACTION_CHANNELS = frozenset({TEAMS})
 _ANSWER_CARD = "snowdesk.answer_card"
 EmployeeResolver = Callable[[TurnContext], Awaitable[Employee]]
+# A sign-in that ended on top of a running topic: the topic waits on, without asking again.
+SIGNED_IN_RESULT = {"snowdesk": "signed-in"}
+# turn_state: the request a topic could not do because the employee's sign-in lapsed.
+SIGN_IN_AGAIN = "snowdesk.sign_in_again"
+SIGN_IN_LAPSED = N_("Your sign-in to ServiceNow has expired, so I need you to sign in again.")
 
 
 class RecordMutes(Protocol):
@@ -114,6 +132,13 @@ class TopicDialog(ComponentDialog):
         """True when a card action with this verb belongs to the running topic."""
         return verb in self.continue_verbs
 
+    async def resume_dialog(
+        self, dialog_context: DialogContext, reason: DialogReason, result: object = None
+    ) -> DialogTurnResult:
+        if result == SIGNED_IN_RESULT:
+            return Dialog.end_of_turn  # the router routes the kept request itself
+        return await super().resume_dialog(dialog_context, reason, result)
+
     @staticmethod
     async def show_typing(context: TurnContext) -> None:
         """Tell the user we are working before a call to ServiceNow."""
@@ -125,6 +150,13 @@ class TopicDialog(ComponentDialog):
 
     async def explain(self, dc: DialogContext, error: Exception) -> None:
         """Tell the user in one sentence why that did not work (unexpected errors: logged, with id)."""
+        if isinstance(error, SignInRequired):
+            # Expired or revoked consent: back to sign-in, with this request kept.
+            activity = dc.context.activity
+            value = activity.value if isinstance(activity.value, dict) else None
+            dc.context.turn_state[SIGN_IN_AGAIN] = {"text": activity.text or "", "value": value}
+            await dc.context.send_activity(_(SIGN_IN_LAPSED))
+            return
         await dc.context.send_activity(failure_answer(error, self.topic_id, dc.context.activity))
 
     async def fail(self, dc: DialogContext, error: Exception) -> DialogTurnResult:

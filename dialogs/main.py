@@ -16,14 +16,31 @@ from botbuilder.dialogs import (
     DialogContext,
     DialogTurnResult,
 )
+from botbuilder.schema import ActivityTypes
 
 from cards.common import disambiguation_card, help_card, someone_elses_card, switch_topic_card
 from dialogs.actions import CardSubmit, card_submit
-from dialogs.base import KEEP_GOING, OWNER, TopicDialog, TopicOptions, card_owner, send_card
+from dialogs.base import (
+    KEEP_GOING,
+    OWNER,
+    SIGN_IN_AGAIN,
+    TopicDialog,
+    TopicOptions,
+    card_owner,
+    send_card,
+)
 from dialogs.forms import AWAITS_TEXT, SHOWN_AT
 from dialogs.recognizer import DISAMBIGUATION_THRESHOLD, Recognition, TextRecognizer
+from dialogs.sign_in import (
+    RESUME,
+    EmployeeSignIn,
+    SignInDialog,
+    is_signed_in,
+    kept_request,
+)
+from dialogs.sign_out import SignOutDialog
 from i18n import N_, _
-from topics import BY_ID, CANCEL, CONTINUE_VERB, GREETING, HELP, NONE, REFRESH_VERBS
+from topics import BY_ID, CANCEL, CONTINUE_VERB, GREETING, HELP, NONE, REFRESH_VERBS, SIGN_OUT
 
 CANCELLED = N_("OK, I've stopped. Nothing was sent to ServiceNow.")
 STARTING_OVER = N_("OK, let's start over.")
@@ -57,10 +74,13 @@ class MainDialog(ComponentDialog):
         self,
         topics: Sequence[TopicDialog],
         recognizer: TextRecognizer,
+        identity: EmployeeSignIn | None = None,
         form_idle_seconds: float = DEFAULT_FORM_IDLE_SECONDS,
     ) -> None:
         super().__init__(MainDialog.__name__)
         self.recognizer = recognizer
+        # Identity modes `user` and `hybrid`: desk topics need the employee signed in.
+        self.identity = identity
         self.form_idle_seconds = form_idle_seconds
         self.topics: dict[str, TopicDialog] = {}
         for topic in topics:
@@ -69,6 +89,9 @@ class MainDialog(ComponentDialog):
                 raise ValueError(f"{topic.id} handles none of {sorted(unhandled)}")
             self.add_dialog(topic)
             self.topics[topic.topic_id] = topic
+        self.add_dialog(SignOutDialog(identity))
+        if identity is not None:
+            self.add_dialog(SignInDialog(identity))
 
     async def on_begin_dialog(self, inner_dc: DialogContext, options: object) -> DialogTurnResult:
         return await self._route(inner_dc)
@@ -76,14 +99,71 @@ class MainDialog(ComponentDialog):
     async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
         return await self._route(inner_dc)
 
-    async def _route(self, dc: DialogContext) -> DialogTurnResult:
-        submit = card_submit(dc.context.activity)
-        if submit is not None:
+    async def _route(self, dc: DialogContext, again: bool = False) -> DialogTurnResult:
+        activity = dc.context.activity
+        submit = card_submit(activity)
+        if self._signing_in(dc):
+            await self._continue_sign_in(dc)
+        elif submit is not None:  # a card's button: Action.Submit, or Action.Execute's invoke
             await self._route_card_action(dc, submit)
+        elif activity.type != ActivityTypes.message:
+            pass  # a sign-in invoke with no sign-in waiting for it (already answered)
         else:
-            await self._route_text(dc, dc.context.activity.text)
+            await self._route_text(dc, activity.text)
+        await self._after_sign_in(dc, again)
         # The router never ends: it waits for the next turn whatever the topic did.
         return Dialog.end_of_turn
+
+    def _signing_in(self, dc: DialogContext) -> bool:
+        return dc.active_dialog is not None and dc.active_dialog.id == SignInDialog.__name__
+
+    async def _continue_sign_in(self, dc: DialogContext) -> None:
+        """While the sign-in card waits: an invoke or a magic code goes to it, "cancel" ends
+        it, and any other message is the new request to keep (the card is sent again)."""
+        activity = dc.context.activity
+        text = (activity.text or "").strip()
+        if activity.type != ActivityTypes.message or (text.isdigit() and not activity.value):
+            await dc.continue_dialog()
+            return
+        recognition = await self.recognizer.recognize_async(text) if text else None
+        await dc.cancel_all_dialogs()
+        if recognition is not None and recognition.topic == CANCEL.id:
+            await dc.context.send_activity(CANCELLED)
+            return
+        await self._route(dc, again=True)
+
+    async def _after_sign_in(self, dc: DialogContext, again: bool) -> None:
+        """Route the request a sign-in kept; or, when a topic found the sign-in lapsed, sign in
+        again with the request kept."""
+        context = dc.context
+        if again:
+            return  # the outer routing of this turn does it
+        kept = context.turn_state.pop(RESUME, None)
+        if isinstance(kept, dict):
+            activity = context.activity
+            # The kept request is routed as the message it was; the activity is put back
+            # afterwards, since the adapter answers an invoke by the activity's type.
+            original = (activity.type, activity.name, activity.text, activity.value)
+            activity.type, activity.name = ActivityTypes.message, None
+            activity.text, activity.value = kept.get("text") or "", kept.get("value")
+            try:
+                await self._route(dc, again=True)
+            finally:
+                activity.type, activity.name, activity.text, activity.value = original
+        # Checked after the kept request ran: it may be the one that found the sign-in lapsed.
+        lapsed = context.turn_state.pop(SIGN_IN_AGAIN, None)
+        if lapsed is not None and self.identity is not None:
+            await self.identity.sign_out(context)
+            await dc.cancel_all_dialogs()
+            await dc.begin_dialog(SignInDialog.__name__, lapsed)
+
+    async def _sign_in_first(self, dc: DialogContext) -> bool:
+        """True (and the sign-in card is on its way) when this request needs the employee's
+        identity and the turn has none; the request is kept and done after sign-in."""
+        if self.identity is None or is_signed_in(dc.context):
+            return False
+        await dc.begin_dialog(SignInDialog.__name__, kept_request(dc.context))
+        return True
 
     async def _route_card_action(self, dc: DialogContext, submit: CardSubmit) -> None:
         owner = submit.data.get(OWNER)
@@ -102,7 +182,8 @@ class MainDialog(ComponentDialog):
                 await dc.reprompt_dialog()
             return
         if active is not None and active.handles(submit.verb):
-            await dc.continue_dialog()
+            if not await self._sign_in_first(dc):
+                await dc.continue_dialog()
             return
         data = submit.data
         entities = data.get("entities")
@@ -157,7 +238,7 @@ class MainDialog(ComponentDialog):
                 active.topic, BY_ID[recognition.topic], dict(recognition.entities), options.text
             )
             await send_card(context, card)
-        else:
+        elif not await self._sign_in_first(dc):
             await dc.continue_dialog()
 
     def _left_too_long(self, dc: DialogContext) -> bool:
@@ -207,9 +288,13 @@ class MainDialog(ComponentDialog):
             await context.send_activity(_(NOTHING_TO_CANCEL))
         elif topic_id == NONE.id:
             await send_help(context, f"{_(OUT_OF_SCOPE)} {_(HERE_IS)}")
+        elif topic_id == SIGN_OUT.id:
+            await dc.cancel_all_dialogs()
+            await dc.begin_dialog(SignOutDialog.__name__)
         elif topic_id in self.topics:
             await dc.cancel_all_dialogs()
-            await dc.begin_dialog(self.topics[topic_id].id, options.as_dict())
+            if not await self._sign_in_first(dc):
+                await dc.begin_dialog(self.topics[topic_id].id, options.as_dict())
         else:
             await send_help(context, f"{_(unknown_message)} {_(HERE_IS)}")
 

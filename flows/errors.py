@@ -14,6 +14,8 @@ from servicenow.errors import ConfigurationError
 
 # What a topic may catch around one ServiceNow call that it can survive (e.g. one attachment).
 ServiceFailure = sn.ServiceNowError
+# The employee's own identity is needed (not signed in, or consent expired or revoked).
+SignInRequired = sn.SignInRequired
 FailureKind = Literal["unavailable", "busy", "refused", "bug"]
 
 

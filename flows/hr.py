@@ -156,7 +156,7 @@ async def add_case_comment(
         raise NotAllowed(_("a comment needs some text"))
     result = await orch.run(
         "HRSD.AddComment",
-        {"Number": number.strip().upper(), "Comment": text},
+        {"Number": number.strip().upper(), "Comment": orch.attributed(user, text)},
         user,
         idempotency_key=idempotency_key,
         guard=_must_be_open,

@@ -219,8 +219,9 @@ async def add_comment(
     """Add a customer-visible comment to one of the employee's open tickets (once per key)."""
     if not text.strip():
         raise NotAllowed(_("a comment needs some text"))
+    comment = orch.attributed(user, text)
     return await _update_open_ticket(
-        orch, user, "ITSM.AddComment", number, {"Comment": text}, idempotency_key
+        orch, user, "ITSM.AddComment", number, {"Comment": comment}, idempotency_key
     )
 
 

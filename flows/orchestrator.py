@@ -28,7 +28,7 @@ from flows.templates import (
     Template,
     TemplateSet,
 )
-from flows.values import map_row, plain_part
+from flows.values import attributed_comment, map_row, plain_part
 from servicenow.client import DisplayValue, Record, ServiceNowClient
 from servicenow.query import LIST_OPERATORS, Operator, Query
 
@@ -73,6 +73,7 @@ class Orchestrator:
         templates: TemplateSet,
         cache: MetadataCache,
         acting_user_name: str = "",
+        attribute_comments: bool = False,
     ) -> None:
         self.client = client
         self.templates = templates
@@ -80,6 +81,15 @@ class Orchestrator:
         # The ServiceNow account Snowdesk writes with (when known): a change it made was made
         # for the employee whose record it is, so employees read "you", not "admin".
         self.acting_user_name = acting_user_name
+        # Service mode: ServiceNow sees only the integration account, so a comment says who
+        # wrote it (with the employee's identity, ServiceNow itself records the author).
+        self.attribute_comments = attribute_comments
+
+    def attributed(self, user: Employee, text: str) -> str:
+        """A comment as it is written to ServiceNow: prefixed with its author in service mode."""
+        if not self.attribute_comments:
+            return text
+        return attributed_comment(user.name or user.user_name or user.email or "an employee", text)
 
     @property
     def instance_url(self) -> str:

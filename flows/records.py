@@ -19,6 +19,7 @@ from flows.errors import NotAllowed, RecordNotFound
 from flows.models import Choice, Employee, ListFilter, RecordUpdates
 from flows.orchestrator import Orchestrator
 from i18n import DEFAULT, N_, _, current_language
+from servicenow.auth import as_service
 from servicenow.query import unsafe_reason
 
 M = TypeVar("M", bound=BaseModel)
@@ -115,9 +116,11 @@ async def read_choices(orch: Orchestrator, scenario: str, element: str, key: str
     language = current_language()
 
     async def load() -> list[dict[str, str]]:
-        rows = (await orch.run(scenario, {"Element": element, "Language": language}, None)).rows
-        if not rows and language != DEFAULT:
-            rows = (await orch.run(scenario, {"Element": element, "Language": DEFAULT}, None)).rows
+        with as_service():  # shared metadata: the integration account's, in hybrid mode
+            rows = (await orch.run(scenario, {"Element": element, "Language": language}, None)).rows
+            if not rows and language != DEFAULT:
+                variables = {"Element": element, "Language": DEFAULT}
+                rows = (await orch.run(scenario, variables, None)).rows
         return [{"value": r["value"], "label": r["label"]} for r in rows]
 
     cached = await orch.cache.get_or_load(f"{key}/{language}", load)

@@ -101,6 +101,24 @@ def parse_datetime(text: str) -> datetime | None:
         return None
 
 
+# Service mode writes the employee's comments as the integration account, saying who wrote them.
+ATTRIBUTION = "Written by {author} through Snowdesk:\n"
+_ATTRIBUTED = re.compile(r"^Written by (?P<author>[^\n]+?) through Snowdesk:\n(?P<text>.*)$", re.S)
+
+
+def attributed_comment(author: str, text: str) -> str:
+    """A comment as service mode writes it: its author first."""
+    return ATTRIBUTION.format(author=author) + text
+
+
+def _comment(author: str, created: datetime, body: str) -> Comment:
+    """A journal entry; one written through Snowdesk in service mode names its real author."""
+    match = _ATTRIBUTED.match(body)
+    if match is not None:
+        return Comment(author=match["author"], created_at=created, text=match["text"].strip())
+    return Comment(author=author, created_at=created, text=body)
+
+
 def parse_journal(text: str) -> list[Comment]:
     """Customer-visible entries of a rendered journal field, newest first; work notes dropped.
 
@@ -119,7 +137,7 @@ def parse_journal(text: str) -> list[Comment]:
             created = parse_datetime(header.group(1))
             if created is not None:
                 body = "\n".join(lines).strip()
-                entries.append(Comment(author=header.group(2), created_at=created, text=body))
+                entries.append(_comment(header.group(2), created, body))
         header, lines = match, []
     return entries
 

@@ -12,8 +12,11 @@ import contextvars
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
 
@@ -21,6 +24,7 @@ from servicenow.errors import (
     ConfigurationError,
     RateLimited,
     ServerError,
+    SignInRequired,
     Timeout,
     Unauthorized,
     Unavailable,
@@ -34,6 +38,8 @@ user_assertion: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "snowdesk_user_assertion", default=None
 )
 REFRESH_MARGIN_S = 60.0
+# Entra's answers that mean "the employee must sign in (or consent) again", not an outage.
+_SIGN_IN_AGAIN = frozenset({"invalid_grant", "interaction_required", "consent_required"})
 
 
 class AuthProvider(ABC):
@@ -199,6 +205,7 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+_KNOWN_AUTHORITY_HOSTS = frozenset({"login.microsoftonline.com", "login.microsoft.com"})
 # OAuth error codes Entra ID uses when it is busy or down, not when it refuses the request.
 _ENTRA_TRANSIENT = frozenset({"temporarily_unavailable", "server_error", "service_unavailable"})
 
@@ -233,6 +240,10 @@ class _MsalAuth(AuthProvider):
         options: dict[str, Any] = {}
         if self._http_client is not None:
             options["http_client"] = self._http_client
+        host = (urlparse(self._authority).hostname or "").lower()
+        if host not in _KNOWN_AUTHORITY_HOSTS:
+            # A sovereign cloud's or a local authority: msal would ask login.microsoftonline.com.
+            options["instance_discovery"] = False
         return msal.ConfidentialClientApplication(
             self._client_id,
             authority=self._authority,
@@ -332,3 +343,138 @@ class EntraUserAuth(_MsalAuth):
             app.acquire_token_on_behalf_of, user_assertion=assertion, scopes=self._scopes
         )
         return self._bearer(result)
+
+
+# -- the identity of one call -------------------------------------------------------------------
+#
+# The host (the bot, for one Teams turn) says whose identity the calls of that turn carry by
+# setting `acting_auth`; the client uses it instead of its own provider. Calls for shared
+# metadata (choice labels, HR services) run inside `as_service()`: they keep the client's own
+# (integration) provider when it has one — hybrid mode — and otherwise carry the turn's identity.
+# The client knows nothing of Teams, only that a call may come with someone else's credentials.
+acting_auth: contextvars.ContextVar[AuthProvider | None] = contextvars.ContextVar(
+    "snowdesk_acting_auth", default=None
+)
+service_call: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "snowdesk_service_call", default=False
+)
+
+
+@contextmanager
+def acting_as(auth: AuthProvider | None) -> Iterator[None]:
+    """Calls inside carry `auth` (None: the client's own provider)."""
+    token = acting_auth.set(auth)
+    try:
+        yield
+    finally:
+        acting_auth.reset(token)
+
+
+@contextmanager
+def as_service() -> Iterator[None]:
+    """Calls inside read shared metadata: the integration account answers them when there is one."""
+    token = service_call.set(True)
+    try:
+        yield
+    finally:
+        service_call.reset(token)
+
+
+class NoServiceAccount(AuthProvider):
+    """`SNOWDESK_IDENTITY_MODE=user`: Snowdesk has no ServiceNow account of its own, so a call
+    that does not carry an employee's identity is refused before anything is sent."""
+
+    label = "no service account (user mode)"
+
+    async def headers(self) -> dict[str, str]:
+        raise SignInRequired("user mode: this call carries no employee identity")
+
+
+class NotSignedIn(AuthProvider):
+    """The turn acts for an employee who has not signed in (or whose sign-in lapsed)."""
+
+    label = "employee (not signed in)"
+
+    async def headers(self) -> dict[str, str]:
+        raise SignInRequired("the employee is not signed in")
+
+
+@dataclass
+class _CachedToken:
+    access_token: str
+    expires_at: float  # on the provider's clock
+
+
+class OnBehalfOf(_MsalAuth):
+    """On-behalf-of exchange (msal) of employees' Teams SSO tokens for ServiceNow tokens.
+
+    One cache entry per employee (keyed by their Entra object id), renewed `REFRESH_MARGIN_S`
+    before it expires with the employee's current SSO token; `for_employee` gives the provider
+    one turn's calls carry. The cache holds tokens only in memory.
+    """
+
+    label = "entra_user"
+
+    def __init__(
+        self,
+        tenant_id: str,
+        client_id: str,
+        scope: str,
+        client_secret: str,
+        authority: str | None = None,
+        http_client: Any = None,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        if not client_secret:
+            raise ConfigurationError("entra_user needs the Entra app's client secret")
+        super().__init__(tenant_id, client_id, scope, client_secret, authority, http_client)
+        self._clock = clock
+        self._cache: dict[str, _CachedToken] = {}
+
+    async def headers(self) -> dict[str, str]:
+        raise SignInRequired("entra_user: calls need an employee's identity (for_employee)")
+
+    def for_employee(self, user_key: str, assertion: str) -> AuthProvider:
+        """The provider of one employee's calls: `assertion` is their current SSO token."""
+        return _EmployeeAuth(self, user_key, assertion)
+
+    def forget(self, user_key: str) -> None:
+        """Drop an employee's cached token (sign out, revoked consent)."""
+        self._cache.pop(user_key, None)
+
+    async def token(self, user_key: str, assertion: str, *, fresh: bool = False) -> str:
+        """The employee's ServiceNow access token, from the cache while it has a minute left."""
+        cached = self._cache.get(user_key)
+        if not fresh and cached and self._clock() < cached.expires_at - REFRESH_MARGIN_S:
+            return cached.access_token
+        app = await self._app_ready()
+        result = await asyncio.to_thread(
+            app.acquire_token_on_behalf_of, user_assertion=assertion, scopes=self._scopes
+        )
+        error = (result or {}).get("error", "")
+        if error in _SIGN_IN_AGAIN:
+            self.forget(user_key)
+            log.info("servicenow.entra.sign_in_again", extra={"error": error})
+            raise SignInRequired(f"Entra ID asks the employee to sign in again ({error})")
+        bearer = self._bearer(result)["Authorization"].removeprefix("Bearer ")
+        lifetime = float((result or {}).get("expires_in", 3600))
+        self._cache[user_key] = _CachedToken(bearer, self._clock() + lifetime)
+        return bearer
+
+
+class _EmployeeAuth(AuthProvider):
+    """One employee's identity for one turn's calls."""
+
+    label = "entra_user (employee)"
+
+    def __init__(self, obo: OnBehalfOf, user_key: str, assertion: str) -> None:
+        self._obo = obo
+        self._user_key = user_key
+        self._assertion = assertion
+
+    async def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {await self._obo.token(self._user_key, self._assertion)}"}
+
+    async def refresh(self) -> bool:
+        await self._obo.token(self._user_key, self._assertion, fresh=True)
+        return True

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from servicenow.auth import AuthProvider
+from servicenow.auth import AuthProvider, NoServiceAccount, acting_auth, service_call
 from servicenow.errors import (
     Busy,
     Forbidden,
@@ -175,6 +175,14 @@ class ServiceNowClient:
         self._jitter = jitter
         # asyncio's semaphore wakes waiters first come, first served.
         self._slots = asyncio.Semaphore(policy.max_concurrency)
+
+    def current_auth(self) -> AuthProvider:
+        """The credentials of this call: the identity the caller acts as (`acting_as`), except
+        for shared metadata (`as_service`) when this client has an account of its own."""
+        acting = acting_auth.get()
+        if acting is None or (service_call.get() and not isinstance(self.auth, NoServiceAccount)):
+            return self.auth
+        return acting
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -367,7 +375,7 @@ class ServiceNowClient:
         transient: frozenset[int] = RETRY_STATUSES,
     ) -> httpx.Response:
         response = await self._send(method, path, params, body, deadline, headers)
-        if response.status_code == 401 and await self._auth_call(self.auth.refresh()):
+        if response.status_code == 401 and await self._auth_call(self.current_auth().refresh()):
             response = await self._send(method, path, params, body, deadline, headers)
         if response.status_code < 400:
             return response
@@ -392,7 +400,7 @@ class ServiceNowClient:
             min(self.policy.read_timeout, remaining),
             connect=min(self.policy.connect_timeout, remaining),
         )
-        request_headers = await self._auth_call(self.auth.headers()) | headers
+        request_headers = await self._auth_call(self.current_auth().headers()) | headers
         content: dict[str, Any] = {}
         if isinstance(body, bytes):
             content["content"] = body

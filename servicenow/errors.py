@@ -21,6 +21,11 @@ class Unauthorized(ServiceNowError):
     status = 401
 
 
+class SignInRequired(Unauthorized):
+    """The employee's own identity is needed and not at hand: not signed in, or their consent
+    expired or was revoked. Never answered by falling back to the integration account."""
+
+
 class Forbidden(ServiceNowError):
     """403: an ACL, business rule or data policy refused the operation."""
 

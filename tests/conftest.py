@@ -43,6 +43,8 @@ _INTEGRATION = (
     "tests/dialogs/hr/",
     "tests/dialogs/it/",
     "tests/bot/test_doctor.py",
+    "tests/bot/test_sso.py",
+    "tests/bot/test_sso_doctor.py",
     "tests/bot/test_servicenow_setup.py",
     "tests/bot/test_storage.py",
     "tests/servicenow/test_client.py",

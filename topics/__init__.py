@@ -170,6 +170,13 @@ HELP = Topic(
     command="Help",
     description="What Snowdesk can do for you, with a button for each topic",
 )
+SIGN_OUT = Topic(
+    "sign_out",
+    "router",
+    title=N_("Sign out"),
+    command=N_("Sign out"),
+    description=N_("Sign out of ServiceNow: Snowdesk forgets your sign-in until you ask again"),
+)
 CANCEL = Topic("cancel", "router", title=N_("Cancel"), command="", description="")
 GREETING = Topic("greeting", "router", title=N_("Hello"), command="", description="")
 NONE = Topic("none", "router", title=N_("Something else"), command="", description="")
@@ -187,6 +194,7 @@ TOPICS: tuple[Topic, ...] = (
     HR_CASE_DETAILS,
     HR_CASE_UPDATES,
     HELP,
+    SIGN_OUT,
     CANCEL,
     GREETING,
     NONE,
@@ -213,7 +221,7 @@ def _menu() -> tuple[Topic, ...]:
 # so both desks read in the same order and the buttons Teams shows first cover both desks.
 MENU: tuple[Topic, ...] = _menu()
 # The Teams command list of personal chat: desk topics in declaration order, then help.
-COMMANDS: tuple[Topic, ...] = tuple(t for t in TOPICS if t.desk) + (HELP,)
+COMMANDS: tuple[Topic, ...] = tuple(t for t in TOPICS if t.desk) + (HELP, SIGN_OUT)
 
 
 def topic(topic_id: str) -> Topic:

@@ -82,6 +82,21 @@ def with_commands(manifest: dict[str, Any]) -> dict[str, Any]:
     return manifest
 
 
+SSO_DOMAIN = "token.botframework.com"
+
+
+def with_sso(manifest: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """Teams SSO (`SNOWDESK_OAUTH_CONNECTION` set): `webApplicationInfo` names the bot's Entra
+    app and its `api://botid-{appId}` URI, and the token service's domain is a valid domain."""
+    if not settings.oauth_connection or not settings.app_id:
+        return manifest
+    manifest["webApplicationInfo"] = {"id": settings.app_id, "resource": settings.sso_resource}
+    domains = manifest.setdefault("validDomains", [])
+    if SSO_DOMAIN not in domains:
+        domains.append(SSO_DOMAIN)
+    return manifest
+
+
 def write_package(
     manifest: dict[str, Any], icon_dir: Path, out: Path, files: dict[str, bytes] | None = None
 ) -> None:
@@ -109,8 +124,9 @@ def build_command(settings: Settings, out: Path, template: Path | None) -> int:
         print("Set them in the environment or in .env, then run `snowdesk manifest build` again.")
         return 1
     unknown: set[str] = set()
-    manifest = with_commands(
-        fill(json.loads(template.read_text(encoding="utf-8")), values, unknown)
+    manifest = with_sso(
+        with_commands(fill(json.loads(template.read_text(encoding="utf-8")), values, unknown)),
+        settings,
     )
     if unknown:
         for name in sorted(unknown):

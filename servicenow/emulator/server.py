@@ -25,6 +25,7 @@ from servicenow.emulator.auth import (
 )
 from servicenow.emulator.db import Database
 from servicenow.emulator.faults import FaultInjector, FaultSettings
+from servicenow.emulator.oidc import OidcProvider
 from servicenow.emulator.responses import (
     add_standard_headers,
     method_not_allowed,
@@ -149,6 +150,12 @@ async def _actor(request: web.Request) -> Actor | None:
             state.basic_cache[header] = (actor, time.monotonic() + BASIC_CACHE_SECONDS)
         return actor
     token = bearer_token(header)
+    oidc = state.oidc
+    if token and oidc is not None and oidc.looks_like_jwt(token):
+        value = await oidc.user_value(token)
+        if value is None:
+            return None
+        return await state.db.call(lambda conn: oidc.actor(conn, value))
     user_id = state.tokens.user_for_access(token) if token else None
     if user_id is None:
         return None
@@ -304,9 +311,11 @@ async def start_emulator(
     clock: Callable[[], float] = time.time,
     ssl_context: ssl.SSLContext | None = None,
     webhook: WebhookTarget | None = None,
+    oidc: OidcProvider | None = None,
 ) -> RunningEmulator:
     """Open (and seed) the database and serve the emulator; port 0 picks a free port, an
-    `ssl_context` serves https, a `webhook` gets a signed event for each record update."""
+    `ssl_context` serves https, a `webhook` gets a signed event for each record update, an
+    `oidc` provider is trusted for Entra-style bearer tokens."""
     password = admin_password or secrets.token_urlsafe(12)
     db = Database(db_path)
     await db.open()
@@ -316,7 +325,7 @@ async def start_emulator(
     if faults is not None:
         injector.update(faults.model_dump() if isinstance(faults, FaultSettings) else faults)
     tokens = TokenStore(OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, token_lifetime_seconds, clock)
-    state = EmulatorState(db=db, tokens=tokens, faults=injector, clock=clock)
+    state = EmulatorState(db=db, tokens=tokens, faults=injector, clock=clock, oidc=oidc)
     state.webhook = WebhookSender(clock)
     state.webhook.target = webhook
     runner = web.AppRunner(

@@ -14,6 +14,7 @@ from servicenow.emulator.acl import Actor
 from servicenow.emulator.auth import TokenStore
 from servicenow.emulator.db import Database
 from servicenow.emulator.faults import FaultInjector
+from servicenow.emulator.oidc import OidcProvider
 from servicenow.emulator.records import utc_text
 from servicenow.emulator.webhook import WebhookSender
 
@@ -34,6 +35,8 @@ class EmulatorState:
     requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
     # Record-changed events for the bot (set its `target` to turn them on).
     webhook: WebhookSender = field(default_factory=lambda: WebhookSender(time.time))
+    # Entra-style bearer tokens (an OIDC provider registered on the instance); None = off.
+    oidc: OidcProvider | None = None
 
     def now_text(self) -> str:
         """Now, as ServiceNow writes UTC datetimes."""

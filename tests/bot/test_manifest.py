@@ -42,6 +42,7 @@ TOPICS = [
     "HR case details",
     "HR case updates",
     "Help",
+    "Sign out",
 ]
 
 
@@ -118,7 +119,7 @@ def test_build_then_validate_passes_offline(
     personal = bot_entry["commandLists"][0]
     assert personal["scopes"] == ["personal"]
     assert [command["title"] for command in personal["commands"]] == TOPICS
-    assert "webApplicationInfo" not in manifest
+    assert "webApplicationInfo" not in manifest  # no OAuth connection: no SSO
     (search,) = manifest["composeExtensions"][0]["commands"]
     assert (search["id"], search["type"]) == ("searchRecords", "query")
     assert search["description"] == "Search your tickets and cases"
@@ -460,3 +461,15 @@ def test_manifest_command_keeps_heavy_imports_lazy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_sso_puts_web_application_info_in_the_package(
+    admin_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With an OAuth connection the package asks Teams for SSO tokens for the bot's app."""
+    monkeypatch.setenv("SNOWDESK_OAUTH_CONNECTION", "snowdesk-sso")
+    assert _run("build") == 0, capsys.readouterr().out
+    with zipfile.ZipFile(admin_env / "build" / "snowdesk-teams-app.zip") as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["webApplicationInfo"] == {"id": APP_ID, "resource": f"api://botid-{APP_ID}"}
+    assert "token.botframework.com" in manifest["validDomains"]

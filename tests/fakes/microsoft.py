@@ -46,6 +46,9 @@ AUDIENCE = "33333333-4444-5555-6666-777777777777"
 # The app id the callout token names as its caller (entitlement management's, in a tenant).
 CALLER_APP_ID = "44444444-5555-6666-7777-888888888888"
 KID = "fake-signing-key"
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+# The ServiceNow resource app's scope an on-behalf-of exchange asks for (Teams SSO, issue 17).
+SERVICENOW_SCOPE = "api://servicenow-fake/user_impersonation"
 
 
 def _rsa_key() -> rsa.RSAPrivateKey:
@@ -112,6 +115,11 @@ class FakeMicrosoft:
     signing_key: rsa.RSAPrivateKey = field(default_factory=_shared_key)
     kid: str = KID
     _issued: set[str] = field(default_factory=set)
+    # On-behalf-of: each exchange asked (the assertion's oid and the scope), how long the
+    # ServiceNow tokens it issues live, and employees (oid) whose consent was revoked.
+    obo_requests: list[dict[str, str]] = field(default_factory=list)
+    obo_lifetime: int = 3599
+    revoked: set[str] = field(default_factory=set)
 
     @property
     def authority_host(self) -> str:
@@ -157,6 +165,75 @@ class FakeMicrosoft:
         headers = {"kid": kid or self.kid}
         return jwt.encode(body, _pem(key or self.signing_key), "RS256", headers=headers)
 
+    def sso_token(
+        self, upn: str, name: str, oid: str, *, audience: str = "", expires_in: float = 3600
+    ) -> str:
+        """The employee's token for the bot's API, as the Bot Framework token service hands it
+        back after a Teams SSO exchange (the on-behalf-of assertion)."""
+        now = int(time.time())
+        body = {
+            "aud": audience or self.client_id,
+            "iss": self.issuer,
+            "iat": now,
+            "nbf": now,
+            "exp": now + int(expires_in),
+            "tid": self.tenant,
+            "oid": oid,
+            "sub": oid,
+            "upn": upn,
+            "preferred_username": upn,
+            "email": upn,
+            "name": name,
+            "scp": "access_as_user",
+            # Each token differs, as Entra's do (msal replays a refused request's answer for
+            # an identical assertion for a while).
+            "uti": str(uuid.uuid4()),
+        }
+        return jwt.encode(body, _pem(self.signing_key), "RS256", headers={"kid": self.kid})
+
+    def _on_behalf_of(self, form: Any) -> web.Response:
+        """A ServiceNow token for the assertion's owner (aud = the ServiceNow resource app)."""
+        try:
+            claims = jwt.decode(
+                str(form.get("assertion") or ""),
+                self.signing_key.public_key(),
+                algorithms=["RS256"],
+                audience=[self.client_id, f"api://{self.client_id}"],
+                issuer=self.issuer,
+            )
+        except jwt.PyJWTError as error:
+            return web.json_response(
+                {"error": "invalid_grant", "error_description": type(error).__name__}, status=400
+            )
+        scopes = str(form.get("scope") or "").split()
+        resource = next((s for s in scopes if s.startswith("api://")), "")
+        self.obo_requests.append({"oid": str(claims.get("oid")), "scope": resource})
+        if str(claims.get("oid")) in self.revoked:
+            return web.json_response(
+                {"error": "invalid_grant", "error_description": "AADSTS65001 consent revoked"},
+                status=400,
+            )
+        now = int(time.time())
+        token = jwt.encode(
+            {
+                "aud": resource.rsplit("/", 1)[0],
+                "iss": self.issuer,
+                "iat": now,
+                "exp": now + self.obo_lifetime,
+                "oid": claims.get("oid"),
+                "upn": claims.get("upn"),
+                "email": claims.get("email"),
+                "name": claims.get("name"),
+                "scp": resource.rsplit("/", 1)[-1],
+            },
+            _pem(self.signing_key),
+            "RS256",
+            headers={"kid": self.kid},
+        )
+        return web.json_response(
+            {"token_type": "Bearer", "expires_in": self.obo_lifetime, "access_token": token}
+        )
+
     # -- Entra -------------------------------------------------------------------------------
 
     async def _openid(self, request: web.Request) -> web.Response:
@@ -184,6 +261,8 @@ class FakeMicrosoft:
         ok_secret = form.get("client_secret") == self.client_secret or bool(
             form.get("client_assertion")
         )
+        if form.get("grant_type") == JWT_BEARER and ok_client and ok_secret:
+            return self._on_behalf_of(form)
         if form.get("grant_type") != "client_credentials" or not ok_client or not ok_secret:
             return web.json_response(
                 {"error": "invalid_client", "error_description": "AADSTS7000215"}, status=401
