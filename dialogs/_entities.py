@@ -217,6 +217,7 @@ _EVERYTHING = re.compile(
     r"\b(?:including|incl|even|also|plus|and|with)\s+(?:the\s+)?(?:closed|resolved|old|finished)\b"
     r"|\b(?:closed|resolved|old|finished)(?:\s+ones)?\s+(?:too|as well|included)\b"
     r"|\b(?:ever|history)\b"
+    r"|\beverything\s+(?:i(?:ve|\s+have)?|that\s+i(?:ve)?)\s+(?:ever\s+)?(?:opened|raised|submitted|filed)\b"
 )
 # Words that name a thing, not how urgent it is: "my emergency contact details".
 _NOT_URGENCY = re.compile(r"\bemergency\s+(?:contacts?|numbers?|details|leave)\b")
@@ -276,7 +277,8 @@ _QUOTED = re.compile(
 # A colon followed by a space, or by non-ASCII text ("追加：まだ直っていません").
 _AFTER_COLON = re.compile(r"(?::\s+|:(?=[^\x00-\x7f]))(?P<body>\S.*)$")
 _ADD_THAT = re.compile(
-    r"\b(?:add|write|note|tell|let|say|mention|inform)\b[^:]*?\bthat\s+(?P<body>\S.*)$",
+    r"\b(?:add|write|note|tell|let|say|mention|inform|pass\s+on|pass\s+along|relay)\b[^:]*?"
+    r"\bthat\s+(?P<body>\S.*)$",
     re.IGNORECASE,
 )
 _AFTER_SAYING = re.compile(
@@ -329,10 +331,19 @@ _THANKS_TAIL = re.compile(
     re.IGNORECASE,
 )
 
+# Where a comment is found, most explicit first.
+_COMMENT_PATTERNS = (
+    _QUOTED,
+    _AFTER_COLON,
+    _TELL_ABROAD,
+    _AFTER_SAYING,
+    _BEFORE_ADD_THAT,
+    _ADD_THAT,
+    _TELL,
+)
+
 # "Lisa's ticket", "my direct reports' cases", "Omar's HR case": a record named as someone
 # else's (not "it's", "what's", "today's"), with at most two words between, none of them "my".
-_COMMENT_PATTERNS = (_QUOTED, _AFTER_COLON, _TELL_ABROAD, _AFTER_SAYING, _BEFORE_ADD_THAT)
-_COMMENT_PATTERNS += (_ADD_THAT, _TELL)
 _THEIR_RECORD = re.compile(
     rf"\b(?!(?:{NOT_OWNERS})['’]s\b)\w+(?:['’]s|s['’])\s+"
     r"(?:(?!(?:my|your)\b)[\w-]+\s+){0,2}?(?:tickets?|cases?|incidents?|requests?)\b",

@@ -58,6 +58,7 @@ _URGENCY_TOPICS = of_kind("create", "update")
 # With a record number the user means that one record: not a new one, not a list.
 _MANY_RECORD_TOPICS = _CREATE_TOPICS | _LIST_TOPICS
 ALTERNATIVES = 3
+_ONLY_QUESTION_MARKS = re.compile(r"\s*[?？¿]+[\s?？¿!]*")
 _MENTION = re.compile(r"^(?:\s*(?:<at>[^<]*</at>|@[\w.-]+)[\s,:;-]*)+")
 # HR updates is also where a comment for HR goes; only these verbs make the rest a comment,
 # so "quick question: any news from HR?" stays a question.
@@ -138,6 +139,9 @@ class Recognizer:
         folded = fold(cleaned)
         if not folded.strip():
             return Recognition(NONE_TOPIC, 1.0)
+        if _ONLY_QUESTION_MARKS.fullmatch(folded):
+            # "?", "???": the employee does not know what to ask; the menu is the answer.
+            return Recognition("help", 0.9)
         matches = self._numbers.find(folded)
         number = ent.unique_number(matches)
         by_label = self.model.probabilities(self._prepare(cleaned))
