@@ -226,6 +226,9 @@ _NO_LONGER_URGENT = re.compile(
     r"\b(?:isnt|is not|not|no longer|nicht mehr|plus|ya no|niet meer)\s+(?:that\s+|so\s+|very\s+)?"
     r"(?:urgent|dringend|urgente)\b"
 )
+_MEDIUM_WORD = re.compile(
+    r"\b(?:normal|medium|moderate|mittel|normale|moyenne|media|normaal|gemiddeld)\b"
+)
 # "set it to normal", "make it low", "bump it to high".
 _SET_TO = re.compile(
     r"\b(?:set|make|change|put|bump|move|lower|raise|drop)\s+(?:it|this|that|the ticket|the case)"
@@ -502,7 +505,7 @@ def find_urgency(folded: str) -> str | None:
     if set_to:
         return _LEVELS[set_to["level"]]
     if _NO_LONGER_URGENT.search(folded):
-        return "low"
+        return "medium" if _MEDIUM_WORD.search(folded) else "low"
     level = _LEVEL.search(folded)
     if level and _LEVELS.get(level["level"] or level["cjk"]):
         return _LEVELS[level["level"] or level["cjk"]]
