@@ -217,9 +217,29 @@ _EVERYTHING = re.compile(
     r"\b(?:including|incl|even|also|plus|and|with)\s+(?:the\s+)?(?:closed|resolved|old|finished)\b"
     r"|\b(?:closed|resolved|old|finished)(?:\s+ones)?\s+(?:too|as well|included)\b"
     r"|\b(?:ever|history)\b"
+    r"|\beverything\s+(?:i(?:ve|\s+have)?|that\s+i(?:ve)?)\s+(?:ever\s+)?(?:opened|raised|submitted|filed)\b"
 )
 # Words that name a thing, not how urgent it is: "my emergency contact details".
 _NOT_URGENCY = re.compile(r"\bemergency\s+(?:contacts?|numbers?|details|leave)\b")
+# "isn't that urgent anymore", "no longer urgent": the urgency goes down, not up.
+_NO_LONGER_URGENT = re.compile(
+    r"\b(?:isnt|is not|not|no longer|nicht mehr|plus|ya no|niet meer)\s+(?:that\s+|so\s+|very\s+)?"
+    r"(?:urgent|dringend|urgente)\b"
+)
+_MEDIUM_WORD = re.compile(
+    r"\b(?:normal|medium|moderate|mittel|normale|moyenne|media|normaal|gemiddeld)\b"
+)
+# "set it to normal", "make it low", "bump it to high".
+_SET_TO = re.compile(
+    r"\b(?:set|make|change|put|bump|move|lower|raise|drop)\s+(?:it|this|that|the ticket|the case)"
+    r"\s+(?:down\s+|up\s+)?(?:to\s+)?(?P<level>normal|medium|low|high|critical)\b"
+)
+# "it's blocking the whole team", "stopping the entire ward from working".
+_WHOLE_BLOCKED = re.compile(
+    r"\b(?:blocking|blocks|stopping|affecting|affects)\s+(?:the\s+)?(?:whole|entire|all\s+of\s+the)\s+\w+"
+    r"|\b(?:whole|entire)\s+(?:team|department|office|floor|ward|shop|store|branch|site|line|plant)"
+    r"\s+(?:is\s+|are\s+)?(?:blocked|down|offline|stuck|cant|can't|cannot)"
+)
 _FILTER_WORDS = tuple((name, Vocabulary(words)) for name, words in _FILTERS)
 _URGENCY_WORDS = tuple((name, Vocabulary(words)) for name, words in _URGENCIES)
 # "change the urgency of my ticket to low", "prioridad a alta", "緊急度を高に".
@@ -244,6 +264,10 @@ _LEVELS = {
     "basse": "low",
     "baja": "low",
     "laag": "low",
+    "normal": "medium",
+    "normale": "medium",
+    "normaal": "medium",
+    "critical": "high",
     "高": "high",
     "中": "medium",
     "低": "low",
@@ -256,7 +280,8 @@ _QUOTED = re.compile(
 # A colon followed by a space, or by non-ASCII text ("追加：まだ直っていません").
 _AFTER_COLON = re.compile(r"(?::\s+|:(?=[^\x00-\x7f]))(?P<body>\S.*)$")
 _ADD_THAT = re.compile(
-    r"\b(?:add|write|note|tell|let|say|mention|inform)\b[^:]*?\bthat\s+(?P<body>\S.*)$",
+    r"\b(?:add|write|note|tell|let|say|mention|inform|pass\s+on|pass\s+along|relay)\b[^:]*?"
+    r"\bthat\s+(?P<body>\S.*)$",
     re.IGNORECASE,
 )
 _AFTER_SAYING = re.compile(
@@ -275,11 +300,49 @@ _TELL = re.compile(
     r"\b(?:ticket|case|incident|request))\s+(?:know\s+)?(?:that\s+)?(?P<body>\S.*)$",
     re.IGNORECASE,
 )
+# "i sent the form, can you add that to my case": the comment comes first.
+_BEFORE_ADD_THAT = re.compile(
+    r"^(?P<body>\S.*?)[\s,;.!-]*(?:\b(?:so\s+)?(?:please|pls|plz|can\s+you|could\s+you|can\s+u|"
+    r"could\s+u|would\s+you)\s+)?\b(?:add|put|note|pass|attach)\s+(?:that|this|it)\s+(?:on\s+)?"
+    r"(?:to|on|in|onto)\s+(?:my|the)\s+(?:[\w-]+\s+){0,2}?(?:ticket|case|incident|request)\b",
+    re.IGNORECASE,
+)
+# "add that the code is 0x5 to my ticket": the record named at the end is not the comment.
+_TO_MY_RECORD = re.compile(
+    r"\s+(?:to|on|in|onto)\s+(?:my|the)\s+(?:[\w-]+\s+){0,2}?(?:ticket|case|incident|request)"
+    r"\s*(?:please|pls|plz)?[\s.!?]*$",
+    re.IGNORECASE,
+)
+# Telling the technician or HR in the other languages: "Sag dem Techniker, dass …",
+# "Dis aux RH que …", "Dile al técnico que …", "Laat HR weten dat …", "人事に…と伝えてください".
+_TELL_ABROAD = re.compile(
+    r"\b(?:sag|sage|sagen\s+sie|richte|richten\s+sie)\s+(?:bitte\s+)?(?:dem|der|den|die)\s+[\w-]+"
+    r"(?:\s+aus)?,?\s+(?:bitte\s+)?(?:,\s*)?dass\s+(?P<body>\S.*)$"
+    r"|\b(?:dis|dites|pouvez-vous\s+dire|peux-tu\s+dire)\s+(?:au|aux|à\s+la|a\s+la|à\s+l['’]|a\s+l['’])"
+    r"\s*[\w-]+\s+(?:que\s+|qu['’])(?P<fr>\S.*)$"
+    r"|\b(?:dile|diles|dígale|digale|díganle|diganle|decidle)\s+(?:al|a\s+la|a\s+los|a\s+las|a)\s+"
+    r"[\w-]+\s+que\s+(?P<es>\S.*)$"
+    r"|\blaat\s+(?:de\s+|het\s+|mijn\s+)?[\w-]+\s+weten\s+dat\s+(?P<nl>\S.*)$"
+    r"|^.*?(?:担当者|技術者|サポート|人事|HR|IT|ヘルプデスク)(?:の方)?に(?:、)?(?P<ja>.+?)(?:と|って)"
+    r"(?:伝えて|連絡して|言って|お伝え)",
+    re.IGNORECASE,
+)
 # A closing thank-you is manners, not part of the comment.
 _THANKS_TAIL = re.compile(
     r"[\s,;.!-]*\b(?:many\s+)?(?:thanks?(?:\s+(?:you|a\s+lot|so\s+much))?|thx|ty|cheers|merci|"
     r"danke|gracias|bedankt)[\s!.]*$",
     re.IGNORECASE,
+)
+
+# Where a comment is found, most explicit first.
+_COMMENT_PATTERNS = (
+    _QUOTED,
+    _AFTER_COLON,
+    _TELL_ABROAD,
+    _AFTER_SAYING,
+    _BEFORE_ADD_THAT,
+    _ADD_THAT,
+    _TELL,
 )
 
 # "Lisa's ticket", "my direct reports' cases", "Omar's HR case": a record named as someone
@@ -326,6 +389,9 @@ _CONNECTORS = frozenset(
         "offnen anlegen aufmachen aan "
     )
 )
+_LATE_CONNECTORS = frozenset(
+    _words("about regarding concerning re sobre concernant uber wegen over")
+)
 # "need to request leave": after "to" (or "zu") a ticket noun is a verb, not the ticket.
 _INFINITIVE = frozenset(("to", "zu"))
 _CJK_GENERIC = (
@@ -353,6 +419,11 @@ _TRAILING_VERBS = frozenset(_words("anlegen erstellen aufmachen offnen eroffnen 
 _CJK_LEAD_IN = re.compile(
     r"^(?P<what>.+?)(?:の|について|に関する)(?:チケット|ケース)(?:を|の)?"
     r"(?:作成|起票|作って|作る|切って|発行|登録|開いて|オープン)"
+)
+# "チケット作成：X", "HRケース作成: X": a label, then what the record is for.
+_CJK_LABELLED = re.compile(
+    r"^(?:人事|HR|IT)?\s*(?:チケット|ケース|問い合わせ)(?:の)?(?:作成|起票|登録|新規)(?:依頼)?\s*[:：]\s*(?P<what>\S.*)$",
+    re.IGNORECASE,
 )
 _WORD_SPAN = re.compile(r"[\w'’]+")
 
@@ -430,21 +501,33 @@ def find_filter(folded: str) -> str | None:
 def find_urgency(folded: str) -> str | None:
     """`high`, `medium` or `low` when the user said it ("not urgent" is low, not high)."""
     folded = _NOT_URGENCY.sub(" ", folded)
+    set_to = _SET_TO.search(folded)
+    if set_to:
+        return _LEVELS[set_to["level"]]
+    if _NO_LONGER_URGENT.search(folded):
+        return "medium" if _MEDIUM_WORD.search(folded) else "low"
     level = _LEVEL.search(folded)
     if level and _LEVELS.get(level["level"] or level["cjk"]):
         return _LEVELS[level["level"] or level["cjk"]]
     for name, words in _URGENCY_WORDS:
         if words.found_in(folded):
             return name
+    if _WHOLE_BLOCKED.search(folded):
+        return "high"
     return None
 
 
 def find_comment(text: str) -> str | None:
     """The text to add to a record: quoted, after a colon, or after "saying"/"tell them"."""
-    for pattern in (_QUOTED, _AFTER_COLON, _AFTER_SAYING, _ADD_THAT, _TELL):
+    for pattern in _COMMENT_PATTERNS:
         match = pattern.search(text)
         if match:
-            body = (match.groupdict().get("single") or match["body"]).strip(' "“”«»「」')
+            groups = match.groupdict()
+            found = next(
+                (groups[g] for g in ("single", "fr", "es", "nl", "ja") if groups.get(g)), ""
+            )
+            body = (found or match["body"]).strip(' "“”«»「」')
+            body = _TO_MY_RECORD.sub("", body) or body
             body = _THANKS_TAIL.sub("", body) or body
             if body:
                 return body
@@ -486,6 +569,13 @@ def _lead_in_end(words: Sequence[re.Match[str]]) -> int:
     end = noun_at + 1
     while end < len(words) and fold(words[end].group()) in _CONNECTORS:
         end += 1
+    # "a case with HR about X", "an HR case, low priority, about X", "un caso de RRHH sobre X":
+    # request words up to a last connector ("about", "sobre") still belong to the lead-in.
+    scan = end
+    while scan < len(words) and fold(words[scan].group()) in _GENERIC:
+        scan += 1
+        if fold(words[scan - 1].group()) in _LATE_CONNECTORS:
+            end = scan
     return words[end - 1].end()
 
 
@@ -494,6 +584,9 @@ def _is_content(word: str) -> bool:
 
 
 def _cjk_description(text: str) -> str | None:
+    labelled = _CJK_LABELLED.match(text.strip())
+    if labelled and len(labelled["what"].strip()) >= 2:
+        return labelled["what"].strip()
     lead_in = _CJK_LEAD_IN.match(text.strip())
     if lead_in and len(lead_in["what"].strip(" 、")) >= 2:
         return lead_in["what"].strip(" 、")
@@ -503,4 +596,5 @@ def _cjk_description(text: str) -> str | None:
     meaningful = [ch for ch in rest if ch.isalnum()]
     if len(meaningful) < 2:
         return None
-    return text.strip(" \t。、!?！？")
+    # A question keeps its question mark: the description is the message as written.
+    return text.strip(" \t。、")

@@ -16,6 +16,7 @@ Entities are extracted only when the user said them.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -57,11 +58,26 @@ _URGENCY_TOPICS = of_kind("create", "update")
 # With a record number the user means that one record: not a new one, not a list.
 _MANY_RECORD_TOPICS = _CREATE_TOPICS | _LIST_TOPICS
 ALTERNATIVES = 3
+_ONLY_QUESTION_MARKS = re.compile(r"\s*[?？¿]+[\s?？¿!]*")
+_MENTION = re.compile(r"^(?:\s*(?:<at>[^<]*</at>|@[\w.-]+)[\s,:;-]*)+")
 # HR updates is also where a comment for HR goes; only these verbs make the rest a comment,
 # so "quick question: any news from HR?" stays a question.
 _COMMENT_VERBS = Vocabulary(
     ("add", "comment", "reply", "respond", "tell", "let", "note", "write", "inform", "mention")
-    + ("message", "update", "ajoute", "dis", "anade", "dile", "fuge", "sag", "voeg", "追加")
+    + (
+        "message",
+        "update",
+        "ajoute",
+        "dis",
+        "anade",
+        "dile",
+        "diles",
+        "fuge",
+        "sag",
+        "voeg",
+        "laat",
+    )
+    + ("pass", "追加", "伝え")
 )
 
 
@@ -119,10 +135,13 @@ class Recognizer:
 
     def recognize(self, text: str | None) -> Recognition:
         """Recognise one message; any text at all is accepted and treated as plain text."""
-        cleaned = clean(text)
+        cleaned = _without_mention(clean(text))
         folded = fold(cleaned)
         if not folded.strip():
             return Recognition(NONE_TOPIC, 1.0)
+        if _ONLY_QUESTION_MARKS.fullmatch(folded):
+            # "?", "???": the employee does not know what to ask; the menu is the answer.
+            return Recognition("help", 0.9)
         matches = self._numbers.find(folded)
         number = ent.unique_number(matches)
         by_label = self.model.probabilities(self._prepare(cleaned))
@@ -149,7 +168,7 @@ class Recognizer:
         self, text: str | None, topic: str, confidence: float, tag: str
     ) -> Recognition:
         """A topic chosen elsewhere (a chat model), with this recogniser's rules and entities."""
-        cleaned = clean(text)
+        cleaned = _without_mention(clean(text))
         folded = fold(cleaned)
         number = ent.unique_number(self._numbers.find(folded))
         if self._refusals.found_in(folded):
@@ -170,6 +189,12 @@ class Recognizer:
 def _fitted(data: TrainingSet) -> LinearModel:
     """One model per distinct training set: tests and the bot share the built-in one."""
     return LinearModel(data)
+
+
+def _without_mention(cleaned: str) -> str:
+    """The message without a leading "@Snowdesk" (or "<at>Snowdesk</at>"): a name is no greeting."""
+    stripped = _MENTION.sub("", cleaned)
+    return stripped if stripped.strip() else cleaned
 
 
 def _topics(by_label: dict[str, float]) -> dict[str, float]:

@@ -382,3 +382,41 @@ def test_contractions_read_the_same_with_or_without_the_apostrophe(
     assert recognition.topic == "it.create_ticket"
     assert recognition.entities["urgency"] == "high"
     assert recognition.entities["description"] == text
+
+
+@pytest.mark.parametrize(
+    ("text", "entity", "value"),
+    [
+        ("Sag dem Support, dass der Fehler wieder da ist", "comment", "der Fehler wieder da ist"),
+        ("Dis aux RH que mon dossier est complet", "comment", "mon dossier est complet"),
+        ("Dile al técnico que estoy en casa", "comment", "estoy en casa"),
+        ("Laat HR weten dat ik terug ben", "comment", "ik terug ben"),
+        ("担当者に明日は休みだと伝えてください", "comment", "明日は休みだ"),
+        (
+            "i posted the tax form, could you add that to my case",
+            "comment",
+            "i posted the tax form",
+        ),
+        ("please add that the dock is missing to my ticket", "comment", "the dock is missing"),
+        ("raise a case with HR about my pension transfer", "description", "my pension transfer"),
+        ("new hr case, low priority, about my contract", "description", "my contract"),
+        ("チケット作成：マウスが動かない", "description", "マウスが動かない"),
+        ("my printer ticket is not urgent any more, set it to normal", "urgency", "medium"),
+        ("the label printer is down and it's blocking the whole warehouse", "urgency", "high"),
+    ],
+)
+def test_entities_of_the_third_round(
+    recognizer: Recognizer, text: str, entity: str, value: str
+) -> None:
+    """Comments told to someone in six languages, lead-ins up to "about", levels said plainly."""
+    assert recognizer.recognize(text).entities.get(entity) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [("@Snowdesk where is my monitor ticket", "it.ticket_status"), ("???", "help")],
+)
+def test_a_mention_is_no_greeting_and_question_marks_ask_for_help(
+    recognizer: Recognizer, text: str, topic: str
+) -> None:
+    assert recognizer.recognize(text).topic == topic

@@ -28,6 +28,7 @@ EVALUATION_SETS = sorted((HERE / "eval").glob("*.jsonl")) + [
     HERE / "fresh.jsonl",
     HERE / "dev2.jsonl",
     HERE / "dev3.jsonl",
+    HERE / "dev4.jsonl",
 ]
 
 
