@@ -16,7 +16,7 @@ import pytest
 import topics
 from bot.manifest.build import with_commands
 from dialogs._triggers import BUILT_IN_DIR
-from dialogs.topics import DIALOGS
+from dialogs.topics import topic_dialogs
 from topics import TOPICS, Desk, desk_topics
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,7 +26,7 @@ TOPIC_ID = re.compile(r"^(hr|it)\.[a-z_]+(\.[a-z_]+)?$")
 
 def test_every_desk_topic_has_exactly_one_dialog() -> None:
     declared = [t.id for t in desk_topics()]
-    assert sorted(d.topic.id for d in DIALOGS) == sorted(declared)
+    assert [d.topic.id for d in topic_dialogs()] == declared
 
 
 def test_every_declared_topic_has_a_trigger_file_and_no_file_is_undeclared() -> None:

@@ -12,13 +12,13 @@ from cards.common import card_to_dict
 from dialogs.actions import CardSubmit
 from dialogs.it.ticket_details import TicketDetails
 from dialogs.main import MainDialog
-from dialogs.topics import DIALOGS
+from dialogs.topics import topic_dialogs
 from tests.cards.samples import SAMPLE_CARDS
 from topics import BY_ID, CONTINUE_VERB, IT_TICKET_DETAILS, TOPICS
 
 # Topics the router answers itself (MainDialog._start), without a dialog of their own.
 ROUTER_TOPICS = frozenset(t.id for t in TOPICS if t.kind == "router")
-DIALOG_OF = {dialog.topic.id: dialog for dialog in DIALOGS}
+DIALOG_OF = {dialog.topic.id: dialog for dialog in topic_dialogs()}
 
 
 def _verbs(node: Any) -> set[str]:
