@@ -82,7 +82,9 @@ def create_app(
     private_state = PrivateConversationState(storage)
     room_state = ConversationState(storage)
     user_state = UserState(storage)
-    recognizer = recognizer or Recognizer.load(settings.triggers_dir, settings.ticket_prefix_list)
+    recognizer = recognizer or Recognizer.load(
+        settings.triggers_dir, settings.ticket_prefix_list, model_dir=settings.model_dir
+    )
     generative = _generative(settings, recognizer)
     # Connector clients are reused across turns and replies share one pooled session.
     pooled = PooledBotFrameworkAuthentication(BotFrameworkConfig(settings))

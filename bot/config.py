@@ -133,6 +133,11 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(
         3.0, validation_alias=_alias("SNOWDESK_LLM_TIMEOUT", "llm_timeout_seconds")
     )
+    # Where the recogniser keeps the model it fitted (named by its training data), so a restart
+    # with the same trigger files reads it back instead of fitting for ~2 s; empty = always fit.
+    model_dir: Path | None = Field(
+        Path("data/recognizer"), validation_alias=_alias("SNOWDESK_MODEL_DIR", "model_dir")
+    )
     metadata_ttl_seconds: int = Field(
         900, validation_alias=_alias("SNOWDESK_METADATA_TTL", "metadata_ttl_seconds")
     )
@@ -250,6 +255,11 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_auth(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("model_dir", mode="before")
+    @classmethod
+    def _no_model_dir(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def uses_employee_identity(self) -> bool:

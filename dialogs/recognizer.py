@@ -16,6 +16,7 @@ Entities are extracted only when the user said them.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Protocol
 
 from dialogs import _entities as ent
-from dialogs._model import LinearModel, TrainingSet
+from dialogs._model import LinearModel, TrainingSet, fingerprint
 from dialogs._text import (
     HR_NUMBER_TOKEN,
     NUMBER_TOKEN,
@@ -45,6 +46,8 @@ from topics import (
     counterparts,
     of_kind,
 )
+
+log = logging.getLogger(__name__)
 
 NONE_TOPIC = "none"
 # The router shows "Did you mean …?" when confidence is below this: with calibrated
@@ -108,6 +111,7 @@ class Recognizer:
         domains: dict[str, list[str]] | None = None,
         ticket_prefixes: Sequence[str] = ("INC",),
         hr_prefixes: Sequence[str] = ("HRC",),
+        model_dir: Path | None = None,
     ) -> None:
         self._numbers = ent.NumberFinder(ticket_prefixes, hr_prefixes)
         self._refusals = Vocabulary((domains or {}).get(NONE_TOPIC, []))
@@ -118,7 +122,8 @@ class Recognizer:
                 labels=tuple(e.label for e in examples),
                 weights=tuple(e.weight for e in examples),
                 groups=tuple(e.group for e in examples),
-            )
+            ),
+            model_dir,
         )
 
     @classmethod
@@ -127,10 +132,16 @@ class Recognizer:
         override_dir: Path | None = None,
         ticket_prefixes: Sequence[str] = ("INC",),
         hr_prefixes: Sequence[str] = ("HRC",),
+        model_dir: Path | None = None,
     ) -> Recognizer:
-        """Learn the trigger phrases (built-in, then `override_dir`) and the corpus, at start-up."""
+        """Learn the trigger phrases (built-in, then `override_dir`) and the corpus, at start-up
+        (or read the model fitted on the same data from `model_dir`)."""
         return cls(
-            load_phrases(override_dir), load_domains(override_dir), ticket_prefixes, hr_prefixes
+            load_phrases(override_dir),
+            load_domains(override_dir),
+            ticket_prefixes,
+            hr_prefixes,
+            model_dir,
         )
 
     def recognize(self, text: str | None) -> Recognition:
@@ -186,9 +197,25 @@ class Recognizer:
 
 
 @lru_cache(maxsize=4)
-def _fitted(data: TrainingSet) -> LinearModel:
-    """One model per distinct training set: tests and the bot share the built-in one."""
-    return LinearModel(data)
+def _fitted(data: TrainingSet, model_dir: Path | None = None) -> LinearModel:
+    """One model per distinct training set: tests and the bot share the built-in one. With a
+    `model_dir`, a model fitted before on the same data is read back instead of refitted (the
+    file is named by the data's fingerprint, so a changed trigger file fits a new one)."""
+    if model_dir is None:
+        return LinearModel(data)
+    path = model_dir / f"recognizer-{fingerprint(data)}.npz"
+    try:
+        return LinearModel.read(path)
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, KeyError) as error:  # a damaged file: fit again, replace it
+        log.warning("recognizer.model_unreadable", extra={"error_type": type(error).__name__})
+    model = LinearModel(data)
+    try:
+        model.save(path)
+    except OSError as error:  # a read-only disk costs start-up time, nothing else
+        log.warning("recognizer.model_not_saved", extra={"error_type": type(error).__name__})
+    return model
 
 
 def _without_mention(cleaned: str) -> str:
