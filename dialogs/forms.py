@@ -238,7 +238,7 @@ class FormTopic(TopicDialog):
         draft = state.setdefault(DRAFT, {})
         before = str(draft.get(self.detail_field) or "").strip()
         draft[self.detail_field] = f"{before}\n{said}" if before else said
-        await dc.context.send_activity(ADDED_TO_FORM)
+        await dc.context.send_activity(_(ADDED_TO_FORM))
         await self._show_form(dc, state, problems=[], retry=False)
         return Dialog.end_of_turn
 
@@ -266,7 +266,7 @@ class FormTopic(TopicDialog):
         except Exception as error:  # unknown whether it was created: never claim it was not
             return await self.fail(dc, error)
         if card is None:
-            await dc.context.send_activity(CANCELLED)
+            await dc.context.send_activity(_(CANCELLED))
         else:
             await send_card(dc.context, card)
         return await dc.end_dialog()

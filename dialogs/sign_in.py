@@ -31,7 +31,7 @@ RESUME = "snowdesk.resume"
 SIGN_IN_TITLE = N_("Sign in")
 SIGN_IN_TEXT = N_("Please sign in so I can work in ServiceNow as you.")
 SIGNED_IN_TEXT = N_("Thanks, you're signed in.")
-NOT_SIGNED_IN = (
+NOT_SIGNED_IN = N_(
     "I couldn't sign you in, so I haven't sent anything to ServiceNow. "
     "Ask me again when you're ready to sign in."
 )
@@ -90,7 +90,7 @@ class SignInDialog(ComponentDialog):
     async def signed_in(self, step: WaterfallStepContext) -> DialogTurnResult:
         token = getattr(step.result, "token", None)
         if not token:
-            await step.context.send_activity(NOT_SIGNED_IN)
+            await step.context.send_activity(_(NOT_SIGNED_IN))
             return await step.end_dialog(None)
         self.identity.adopt(step.context, str(token))
         await step.context.send_activity(_(SIGNED_IN_TEXT))

@@ -8,7 +8,7 @@ from dialogs.sign_in import EmployeeSignIn
 from i18n import N_, _
 
 SIGNED_OUT = N_("You're signed out. I'll ask you to sign in again next time I need ServiceNow.")
-NOTHING_TO_SIGN_OUT = (
+NOTHING_TO_SIGN_OUT = N_(
     "I use Snowdesk's own ServiceNow account here, so there's nothing to sign out of."
 )
 
@@ -24,7 +24,7 @@ class SignOutDialog(Dialog):
         self, dialog_context: DialogContext, options: object = None
     ) -> DialogTurnResult:
         if self.identity is None:
-            await dialog_context.context.send_activity(NOTHING_TO_SIGN_OUT)
+            await dialog_context.context.send_activity(_(NOTHING_TO_SIGN_OUT))
         else:
             await self.identity.sign_out(dialog_context.context)
             await dialog_context.context.send_activity(_(SIGNED_OUT))
