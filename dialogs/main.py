@@ -7,7 +7,7 @@ card actions by their `verb`, typed text through the recogniser.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import (
@@ -29,7 +29,7 @@ from dialogs.base import (
     card_owner,
     send_card,
 )
-from dialogs.forms import AWAITS_TEXT, SHOWN_AT
+from dialogs.forms import AWAITS_TEXT, SHOWN_AT, verbatim
 from dialogs.recognizer import DISAMBIGUATION_THRESHOLD, Recognition, TextRecognizer
 from dialogs.sign_in import (
     RESUME,
@@ -128,7 +128,7 @@ class MainDialog(ComponentDialog):
         recognition = await self.recognizer.recognize_async(text) if text else None
         await dc.cancel_all_dialogs()
         if recognition is not None and recognition.topic == CANCEL.id:
-            await dc.context.send_activity(CANCELLED)
+            await dc.context.send_activity(_(CANCELLED))
             return
         await self._route(dc, again=True)
 
@@ -197,11 +197,12 @@ class MainDialog(ComponentDialog):
 
     async def _route_text(self, dc: DialogContext, text: str | None) -> None:
         recognition = await self.recognizer.recognize_async(text)
-        options = TopicOptions(entities=dict(recognition.entities), text=(text or "").strip())
+        said = (text or "").strip()
+        options = TopicOptions(entities=users_words(said, recognition.entities), text=said)
         active = self._active_topic(dc)
         if active is not None and self._left_too_long(dc):
             await dc.cancel_all_dialogs()
-            await dc.context.send_activity(FORM_EXPIRED)
+            await dc.context.send_activity(_(FORM_EXPIRED))
             active = None
         if active is not None:
             await self._interrupt(dc, active, recognition, options)
@@ -232,7 +233,7 @@ class MainDialog(ComponentDialog):
         elif self._awaits_text(dc):
             await dc.continue_dialog()  # the words it asked for, whatever they sound like
         elif recognition.topic == GREETING.id:
-            await context.send_activity(STILL_OPEN)
+            await context.send_activity(_(STILL_OPEN))
         elif self._asks_for_another_topic(active, recognition):
             card = switch_topic_card(
                 active.topic, BY_ID[recognition.topic], dict(recognition.entities), options.text
@@ -310,3 +311,16 @@ async def send_help(
 ) -> None:
     """Send the help card (a button per topic); `intro` is translated there."""
     await send_card(context, help_card(intro))
+
+
+# Entities that carry the user's own words rather than a value the recogniser chose.
+FREE_TEXT = ("comment", "description")
+
+
+def users_words(said: str, entities: Mapping[str, str]) -> dict[str, str]:
+    """The recognised entities, each free-text one as the user typed it: the recogniser reads a
+    capped, space-folded copy, so a long description or comment would otherwise lose words."""
+    return {
+        name: verbatim(said, value) if name in FREE_TEXT else value
+        for name, value in entities.items()
+    }

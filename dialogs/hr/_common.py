@@ -11,7 +11,7 @@ from cards.hr import case_details_card
 from dialogs.answering import AnsweringTopic, Desk
 from dialogs.base import TopicOptions, plain, record_number, send_card, user_zone
 from dialogs.comments import ask_for_comment, confirm_comment, waiting_comment
-from dialogs.forms import clean_text, comment_key, verbatim
+from dialogs.forms import clean_text, comment_key
 from flows import hr
 from i18n import N_, _
 from topics import HR_CASE_DETAILS, HR_CREATE_CASE
@@ -43,7 +43,7 @@ class CommentingHRTopic(HRTopic):
     async def confirm_typed_comment(self, dc: DialogContext, options: TopicOptions) -> None:
         """Show the comment read out of the message back in the case's comment form."""
         case = await self.read(dc, hr.get_case_details, options)
-        said = verbatim(options.text, options.entities.get("comment", ""))
+        said = options.entities.get("comment", "")
         await confirm_comment(
             dc, number=case.number, summary=case.subject, said=said, verb=COMMENT_VERB
         )

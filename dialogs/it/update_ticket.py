@@ -17,7 +17,7 @@ from cards.it import ticket_details_card
 from dialogs.attachments import FileContent, IncomingFile, download_all, files_in
 from dialogs.base import TopicOptions, plain, record_number, send_card, user_zone
 from dialogs.comments import ask_for_comment, confirm_comment, waiting_comment
-from dialogs.forms import clean_text, comment_key, topic_state, verbatim
+from dialogs.forms import clean_text, comment_key, topic_state
 from dialogs.it._common import ITTopic
 from flows import it
 from flows.models import Ticket, Urgency
@@ -46,7 +46,7 @@ class UpdateTicket(ITTopic):
                 dc,
                 number=ticket.number,
                 summary=ticket.short_description,
-                said=verbatim(options.text, typed),
+                said=typed,
                 verb=IT_UPDATE_TICKET.action("comment"),
             )
             return True

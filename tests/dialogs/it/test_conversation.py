@@ -118,3 +118,12 @@ async def test_a_ticket_named_by_its_words_is_the_one_answered_and_the_answer_sa
     assert all(a["title"].startswith("No, INC") for a in picked.get("actions", []))
     status = texts_of(card_of(replies[-1]))[0]
     assert status.startswith(vpn) and laptop not in status
+
+
+async def test_a_long_problem_report_reaches_the_form_whole(bed: ItBed) -> None:
+    """User: a 900-character story about a laptop (past the recogniser's 600-character read) →
+    the form's description holds every word of it, line breaks too: nothing typed is lost."""
+    story = "My laptop won't boot since the update.\n\n" + "It shows a blue screen again. " * 30
+    form = card_of((await bed.chat.say(story))[-1])
+    (description,) = [item for item in form["body"] if item.get("id") == "description"]
+    assert len(story) > 900 and description["value"] == story.strip()
