@@ -6,7 +6,6 @@ case through the same filter first. "Does not exist" and "is not yours" are one 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flows.errors import NotAllowed
@@ -22,13 +21,13 @@ from flows.models import (
 )
 from flows.orchestrator import Orchestrator
 from flows.records import (
-    ACTIVE_FILTER,
     SEARCH_RESULTS,
     cached_page,
     found,
     list_scope,
     must_be_open,
     read_choices,
+    read_page,
     record_lookup,
     row_to_model,
     search_terms,
@@ -119,19 +118,8 @@ async def list_cases(
     """A page of the employee's HR cases, cached per user until their next create or comment."""
 
     async def read() -> CasePage:
-        active = ACTIVE_FILTER[filter]
-        variables = {"Active": active} if active else {}
-        result = await orch.run(
-            "HRSD.GetCasesList", variables, user, limit=page_size, offset=offset, count=True
-        )
-        return CasePage(
-            items=[_case(orch, row) for row in result.rows],
-            filter=filter,
-            offset=offset,
-            page_size=page_size,
-            total=result.total or 0,
-            as_of=datetime.now(UTC),
-        )
+        result, page = await read_page(orch, "HRSD.GetCasesList", user, filter, offset, page_size)
+        return CasePage(items=[_case(orch, row) for row in result.rows], **page)
 
     page = f"{filter}/{offset}/{page_size}"
     return await cached_page(orch.cache, _list_scope(user), page, CasePage, read)

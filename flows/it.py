@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from flows.errors import NotAllowed
@@ -26,13 +25,13 @@ from flows.models import (
 )
 from flows.orchestrator import Orchestrator, ScenarioResult
 from flows.records import (
-    ACTIVE_FILTER,
     SEARCH_RESULTS,
     cached_page,
     found,
     list_scope,
     must_be_open,
     read_choices,
+    read_page,
     record_lookup,
     row_to_model,
     search_terms,
@@ -184,20 +183,10 @@ async def list_tickets(
     """A page of the employee's tickets, cached per user until their next create or update."""
 
     async def read() -> TicketPage:
-        active = ACTIVE_FILTER[filter]
-        variables = {"Active": active} if active else {}
-        result = await orch.run(
-            "ITSM.GetUserTickets", variables, user, limit=page_size, offset=offset, count=True
-        )
+        scenario = "ITSM.GetUserTickets"
+        result, page = await read_page(orch, scenario, user, filter, offset, page_size)
         await _remember(orch, user, result.rows)
-        return TicketPage(
-            items=[_ticket(orch, row) for row in result.rows],
-            filter=filter,
-            offset=offset,
-            page_size=page_size,
-            total=result.total or 0,
-            as_of=datetime.now(UTC),
-        )
+        return TicketPage(items=[_ticket(orch, row) for row in result.rows], **page)
 
     page = f"{filter}/{offset}/{page_size}"
     return await cached_page(orch.cache, _list_scope(user), page, TicketPage, read)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -17,7 +18,7 @@ from pydantic import BaseModel
 from flows.cache import MetadataCache
 from flows.errors import NotAllowed, RecordNotFound
 from flows.models import Choice, Employee, ListFilter, RecordUpdates
-from flows.orchestrator import Orchestrator
+from flows.orchestrator import Orchestrator, ScenarioResult
 from i18n import DEFAULT, N_, _, current_language
 from servicenow.auth import as_service
 from servicenow.query import unsafe_reason
@@ -125,3 +126,26 @@ async def read_choices(orch: Orchestrator, scenario: str, element: str, key: str
 
     cached = await orch.cache.get_or_load(f"{key}/{language}", load)
     return [Choice.model_validate(item) for item in cached]
+
+
+async def read_page(
+    orch: Orchestrator,
+    scenario: str,
+    user: Employee,
+    filter: ListFilter,
+    offset: int,
+    page_size: int,
+) -> tuple[ScenarioResult, dict[str, Any]]:
+    """One counted page of a list scenario (open, closed or all of the user's records), and the
+    fields every `Page` takes from it; tickets and cases alike."""
+    active = ACTIVE_FILTER[filter]
+    variables = {"Active": active} if active else {}
+    result = await orch.run(scenario, variables, user, limit=page_size, offset=offset, count=True)
+    fields = {
+        "filter": filter,
+        "offset": offset,
+        "page_size": page_size,
+        "total": result.total or 0,
+        "as_of": datetime.now(UTC),
+    }
+    return result, fields
