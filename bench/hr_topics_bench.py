@@ -8,6 +8,8 @@ requests the emulator served for each turn (`/emulator/requests`) and times Subm
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
 from typing import Any
 
 from _common import Trips, main
@@ -32,6 +34,8 @@ async def _script(chat: Any, trips: Trips) -> None:
     await trips("updates: by number", chat.press({"verb": "hr.case_updates", "number": number}))
     await trips("my cases: first page", chat.say("my HR cases"))
     await trips("my cases: next page", chat.press({"verb": "hr.list_cases.page", "offset": 5}))
+    again = replace(chat, conversation_id=f"{uuid.uuid4()}|livechat")
+    await trips("new conversation, known employee: details", again.say(f"details of {number}"))
 
 
 if __name__ == "__main__":

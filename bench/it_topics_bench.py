@@ -8,6 +8,8 @@ requests the emulator served for each turn (`/emulator/requests`) and times Subm
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
 from typing import Any
 
 from _common import Trips, main
@@ -35,6 +37,8 @@ async def _script(chat: Any, trips: Trips) -> None:
     await trips("updates: by number", chat.say(f"any updates on {number}?"))
     await trips("my tickets: first page", chat.say("show my tickets"))
     await trips("my tickets: first page again (cached)", chat.say("show my tickets"))
+    again = replace(chat, conversation_id=f"{uuid.uuid4()}|livechat")
+    await trips("new conversation, known employee: status", again.say(f"status of {number}"))
 
 
 if __name__ == "__main__":

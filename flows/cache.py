@@ -76,6 +76,10 @@ class MetadataCache:
         item = {"value": value, "expires_at": self._clock() + ttl, "e_tag": "*"}
         await self._storage.write({PREFIX + key: item})
 
+    async def forget(self, key: str) -> None:
+        """Make one entry stale now (the store has no delete; an expired entry reads as absent)."""
+        await self.set(key, None, ttl_seconds=0)
+
     async def set_many(self, items: Mapping[str, Any]) -> None:
         """Store several values for the cache's TTL in one storage write."""
         if not items:

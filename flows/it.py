@@ -25,6 +25,7 @@ from flows.models import (
 )
 from flows.orchestrator import Orchestrator, ScenarioResult
 from flows.records import (
+    LIST_TTL_S,
     SEARCH_RESULTS,
     cached_page,
     found,
@@ -80,12 +81,27 @@ async def _known_sys_id(orch: Orchestrator, user: Employee, lookup: dict[str, st
     return hint if isinstance(hint, str) else None
 
 
+def _files_key(ticket_sys_id: str) -> str:
+    return f"ticket_files/{ticket_sys_id}"
+
+
 async def _attachments(orch: Orchestrator, ticket_sys_id: str) -> list[AttachmentInfo]:
+    """The ticket's attachments, read and kept for `LIST_TTL_S` (an agent's new file shows within
+    that time, as in "my tickets"); the bot's own uploads make the kept list stale at once."""
     result = await orch.run("ITSM.GetTicketAttachments", {"TicketSysId": ticket_sys_id}, None)
-    return [
+    files = [
         AttachmentInfo.model_validate({k: v for k, v in row.items() if v is not None})
         for row in result.rows
     ]
+    await orch.cache.set(_files_key(ticket_sys_id), [f.model_dump() for f in files], LIST_TTL_S)
+    return files
+
+
+async def _kept_attachments(orch: Orchestrator, ticket_sys_id: str) -> list[AttachmentInfo] | None:
+    kept = await orch.cache.get(_files_key(ticket_sys_id))
+    if not isinstance(kept, list):
+        return None
+    return [AttachmentInfo.model_validate(item) for item in kept]
 
 
 async def get_categories(orch: Orchestrator) -> list[Choice]:
@@ -135,19 +151,22 @@ async def _with_files(
 ) -> Ticket:
     """The ticket a user-filtered `read` (or guarded update) found, with its attachments.
 
-    When an earlier read of the employee's gave this number's sys_id, the attachments are listed
-    concurrently with `read` (one more round trip, no more waiting) and kept only if `read`
-    finds that same ticket; otherwise they are listed after it. A ticket that `read` does not
+    Attachments listed in the last `LIST_TTL_S` are not listed again. Otherwise, when an earlier
+    read of the employee's gave this number's sys_id, they are listed concurrently with `read`
+    (one more request, no more waiting) and kept only if `read` finds that same ticket; else
+    they are listed after it. A ticket that `read` does not
     find (missing or not theirs) raises `RecordNotFound` and lists nothing.
     """
     hint = await _known_sys_id(orch, user, lookup)
-    files: list[AttachmentInfo] | None = None
-    if hint is None:
+    files = await _kept_attachments(orch, hint) if hint else None
+    if hint is None or files is not None:
         result = await read
     else:
         result, files = await _together(read, _attachments(orch, hint))
     row = found(result.first, lookup.get("Number"))
     if files is None or row["sys_id"] != hint:
+        files = await _kept_attachments(orch, row["sys_id"])
+    if files is None:
         files = await _attachments(orch, row["sys_id"])
     await _remember(orch, user, [row])
     return _ticket(orch, row).model_copy(update={"attachments": files})
@@ -264,6 +283,7 @@ async def attach_file(
     record = await orch.client.upload_attachment(
         "incident", row["sys_id"], file_name, content_type, data
     )
+    await orch.cache.forget(_files_key(row["sys_id"]))
     return AttachmentInfo(
         sys_id=str(record.get("sys_id", "")),
         file_name=str(record.get("file_name", file_name)),

@@ -141,3 +141,46 @@ async def test_a_comment_on_someone_elses_ticket_lists_no_files(
     with pytest.raises(RecordNotFound):
         await it.add_comment(orch, abel, number, "mine?", "attach-steal")
     assert _tables(await emulator.requests()) == ["incident"]
+
+
+async def test_files_listed_a_moment_ago_are_not_listed_again(
+    orch: Orchestrator, abel: Employee, emulator: Emulator
+):
+    number = await _ticket_with_file(orch, abel, "attach-kept")
+    first = await it.get_ticket_details(orch, abel, number)
+    await emulator.clear_requests()
+    again = await it.get_ticket_details(orch, abel, number)
+    commented = await it.add_comment(orch, abel, number, "Still broken.", "attach-kept-c")
+    assert again.attachments == first.attachments == commented.attachments
+    assert [a.file_name for a in again.attachments] == ["error.png"]
+    assert _tables(await emulator.requests()) == [
+        "incident",
+        "incident",
+        f"incident/{first.sys_id}",
+    ]
+
+
+async def test_a_file_attached_through_the_bot_shows_in_the_next_details_at_once(
+    orch: Orchestrator, abel: Employee
+):
+    number = await _ticket_with_file(orch, abel, "attach-second")
+    await it.get_ticket_details(orch, abel, number)
+    await it.attach_file(orch, abel, number, "log.txt", "text/plain", b"boot failed")
+    details = await it.get_ticket_details(orch, abel, number)
+    assert sorted(a.file_name for a in details.attachments) == ["error.png", "log.txt"]
+
+
+async def test_an_agents_new_file_shows_once_the_kept_list_is_a_minute_old(
+    orch: Orchestrator, abel: Employee, monkeypatch: pytest.MonkeyPatch
+):
+    number = await _ticket_with_file(orch, abel, "attach-agent")
+    ticket = await it.get_ticket_details(orch, abel, number)
+    await orch.client.upload_attachment(
+        "incident", ticket.sys_id, "fix.pdf", "application/pdf", b"%PDF"
+    )
+    still = await it.get_ticket_details(orch, abel, number)
+    assert [a.file_name for a in still.attachments] == ["error.png"]
+    later = orch.cache._clock() + 61
+    monkeypatch.setattr(orch.cache, "_clock", lambda: later)
+    details = await it.get_ticket_details(orch, abel, number)
+    assert sorted(a.file_name for a in details.attachments) == ["error.png", "fix.pdf"]
