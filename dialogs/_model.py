@@ -16,15 +16,15 @@ import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import minimize_scalar
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.model_selection import GroupKFold, cross_val_predict
-from sklearn.svm import LinearSVC
 
 from dialogs._text import features
+
+if TYPE_CHECKING:
+    from sklearn.svm import LinearSVC
 
 # Inverse regularisation strength: lower generalises better from templated lines.
 C = 0.5
@@ -63,6 +63,10 @@ class LinearModel:
     _intercept: _Array
 
     def __init__(self, data: TrainingSet) -> None:
+        # Imported here: a restart reads a saved model and never needs them (~1.8 s of imports).
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.svm import LinearSVC
+
         vectorizer = TfidfVectorizer(analyzer=_analyze, sublinear_tf=True, dtype=np.float64)
         matrix = vectorizer.fit_transform(data.texts)
         target = np.array(data.labels)
@@ -152,6 +156,9 @@ def _fit_temperature(
     groups: Sequence[str],
 ) -> float:
     """The softmax temperature that best predicts held-out labels (least log loss)."""
+    from scipy.optimize import minimize_scalar
+    from sklearn.model_selection import GroupKFold, cross_val_predict
+
     scores = cross_val_predict(
         classifier,
         matrix,
