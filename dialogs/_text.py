@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 
 MAX_CHARS = 600
 MAX_TOKENS = 80
@@ -84,13 +85,19 @@ def features(folded: str) -> Counter[str]:
 
 
 def _word_features(word: str, feats: Counter[str]) -> None:
-    feats[f"w:{word}"] += 1
+    feats.update(_word_grams(word))
+
+
+@lru_cache(maxsize=65536)
+def _word_grams(word: str) -> tuple[str, ...]:
+    """The word itself and its character 3- and 4-grams; kept, since a corpus repeats words."""
     if word in (NUMBER_TOKEN, HR_NUMBER_TOKEN, POSSESSIVE_TOKEN) or word.isdigit():
-        return
+        return (f"w:{word}",)
     padded = f"<{word}>"
-    for size in (3, 4):
-        for start in range(len(padded) - size + 1):
-            feats[padded[start : start + size]] += 1
+    grams = [
+        padded[start : start + size] for size in (3, 4) for start in range(len(padded) - size + 1)
+    ]
+    return (f"w:{word}", *grams)
 
 
 def _cjk_features(run: str, feats: Counter[str]) -> None:

@@ -16,17 +16,21 @@ Entities are extracted only when the user said them.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
+import sys
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
+import topics
 from dialogs import _entities as ent
-from dialogs._model import LinearModel, TrainingSet, fingerprint
+from dialogs import _model, _text, _training
+from dialogs._model import LinearModel, TrainingSet
 from dialogs._text import (
     HR_NUMBER_TOKEN,
     NUMBER_TOKEN,
@@ -35,7 +39,7 @@ from dialogs._text import (
     fold,
     mark_possessives,
 )
-from dialogs._training import OTHER_PEOPLE_TOPICS, TAG_SEPARATOR, training_examples
+from dialogs._training import OTHER_PEOPLE_TOPICS, TAG_SEPARATOR, TRAINING_DIR, training_examples
 from dialogs._triggers import Phrase, load_domains, load_phrases
 from topics import (
     HR_CASE_DETAILS,
@@ -115,16 +119,18 @@ class Recognizer:
     ) -> None:
         self._numbers = ent.NumberFinder(ticket_prefixes, hr_prefixes)
         self._refusals = Vocabulary((domains or {}).get(NONE_TOPIC, []))
-        examples = training_examples(phrases)
-        self.model = _fitted(
-            TrainingSet(
+
+        def training_set() -> TrainingSet:
+            examples = training_examples(phrases)
+            return TrainingSet(
                 texts=tuple(self._prepare(clean(e.text)) for e in examples),
                 labels=tuple(e.label for e in examples),
                 weights=tuple(e.weight for e in examples),
                 groups=tuple(e.group for e in examples),
-            ),
-            model_dir,
-        )
+            )
+
+        key = _fingerprint(phrases, (*ticket_prefixes, "|", *hr_prefixes))
+        self.model = _fitted(key, training_set, model_dir)
 
     @classmethod
     def load(
@@ -196,21 +202,52 @@ class Recognizer:
         return _mask_numbers(folded, self._numbers.find(folded))
 
 
-@lru_cache(maxsize=4)
-def _fitted(data: TrainingSet, model_dir: Path | None = None) -> LinearModel:
-    """One model per distinct training set: tests and the bot share the built-in one. With a
-    `model_dir`, a model fitted before on the same data is read back instead of refitted (the
-    file is named by the data's fingerprint, so a changed trigger file fits a new one)."""
+# Models fitted in this process, by fingerprint: tests and the bot share the built-in one.
+_FITTED: dict[str, LinearModel] = {}
+_FITTED_MAX = 4
+
+
+def _fingerprint(phrases: Sequence[Phrase], prefixes: Sequence[str]) -> str:
+    """What a fitted model depends on, as a short hash, without expanding the corpus: the
+    phrases, the number prefixes, the training files and the code that prepares and fits."""
+    digest = hashlib.sha256()
+    for module in (_text, ent, _training, _model, topics, sys.modules[__name__]):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    for path in sorted(TRAINING_DIR.iterdir()):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    rows = [[p.text, p.topic, p.lang, p.tag] for p in phrases]
+    digest.update(json.dumps([rows, list(prefixes)], ensure_ascii=False).encode())
+    return digest.hexdigest()[:24]
+
+
+def _fitted(
+    key: str, training_set: Callable[[], TrainingSet], model_dir: Path | None = None
+) -> LinearModel:
+    """The model of fingerprint `key`: fitted before in this process, else read from
+    `model_dir` (the file is named by the fingerprint, so a changed trigger file fits a new
+    one), else fitted on `training_set()` and saved there."""
+    model = _FITTED.get(key)
+    if model is None:
+        model = _read_or_fit(key, training_set, model_dir)
+        if len(_FITTED) >= _FITTED_MAX:
+            del _FITTED[next(iter(_FITTED))]
+        _FITTED[key] = model
+    return model
+
+
+def _read_or_fit(
+    key: str, training_set: Callable[[], TrainingSet], model_dir: Path | None
+) -> LinearModel:
     if model_dir is None:
-        return LinearModel(data)
-    path = model_dir / f"recognizer-{fingerprint(data)}.npz"
+        return LinearModel(training_set())
+    path = model_dir / f"recognizer-{key}.npz"
     try:
         return LinearModel.read(path)
     except FileNotFoundError:
         pass
     except (OSError, ValueError, KeyError) as error:  # a damaged file: fit again, replace it
         log.warning("recognizer.model_unreadable", extra={"error_type": type(error).__name__})
-    model = LinearModel(data)
+    model = LinearModel(training_set())
     try:
         model.save(path)
     except OSError as error:  # a read-only disk costs start-up time, nothing else

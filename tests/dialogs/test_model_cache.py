@@ -17,10 +17,10 @@ def _answers(recognizer: Recognizer) -> list[tuple[str, float]]:
 
 
 def test_a_restart_reads_the_model_back_and_answers_the_same(tmp_path: Path) -> None:
-    module._fitted.cache_clear()  # as a new process: nothing fitted in memory yet
+    module._FITTED.clear()  # as a new process: nothing fitted in memory yet
     first = Recognizer.load(model_dir=tmp_path)
     (saved,) = tmp_path.glob("recognizer-*.npz")
-    module._fitted.cache_clear()
+    module._FITTED.clear()
     again = Recognizer.load(model_dir=tmp_path)
     assert _answers(again) == _answers(first)
     assert list(tmp_path.glob("recognizer-*.npz")) == [saved]
@@ -29,7 +29,7 @@ def test_a_restart_reads_the_model_back_and_answers_the_same(tmp_path: Path) -> 
 def test_changed_triggers_fit_a_new_model_and_a_damaged_file_is_replaced(tmp_path: Path) -> None:
     models, overrides = tmp_path / "models", tmp_path / "triggers"
     overrides.mkdir()
-    module._fitted.cache_clear()
+    module._FITTED.clear()
     Recognizer.load(model_dir=models)
     override = {"topic": "greeting", "phrases": {"en": ["g'day to the whole service desk"]}}
     (overrides / "greeting.json").write_text(json.dumps(override), encoding="utf-8")
@@ -37,5 +37,5 @@ def test_changed_triggers_fit_a_new_model_and_a_damaged_file_is_replaced(tmp_pat
     assert len(list(models.glob("recognizer-*.npz"))) == 2
     for saved in models.glob("recognizer-*.npz"):
         saved.write_bytes(b"not a model")
-    module._fitted.cache_clear()
+    module._FITTED.clear()
     assert Recognizer.load(model_dir=models).recognize("my HR cases").topic == "hr.list_cases"
