@@ -23,10 +23,14 @@ _NOUN_DOMAIN = {
     "fall": "hr",
     "dossier": "hr",
     "zaak": "hr",
+    "チケット": "it",
+    "ケース": "hr",
 }
 _BARE = re.compile(
     r"(?<![a-z0-9])(?P<noun>" + "|".join(_NOUN_DOMAIN) + r")\s*"
     r"(?:#|no\.?|nr\.?|n°|number|nummer|numero)?\s*(?P<digits>\d{3,7})(?![0-9a-z])"
+    # "any news on #48111": a hash and digits alone are a ticket number in a desk chat
+    r"|(?<![\w#])#(?P<hash>\d{4,7})(?![0-9a-z])"
 )
 
 # Longer phrases first where one contains another ("not urgent" before "urgent").
@@ -55,6 +59,17 @@ _FILTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "clos",
             "resolus",
             "termines",
+            "terminees",
+            "termine",
+            "terminee",
+            "abgeschlossen",
+            "abgeschlossene",
+            "abgeschlossenen",
+            "beendet",
+            "afgerond",
+            "afgeronde",
+            "finalizados",
+            "completados",
             "cerrado",
             "cerrados",
             "cerradas",
@@ -106,7 +121,9 @@ _FILTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "alle",
             "aller",
             "allen",
-            "al",
+            "everything",
+            "al mijn",
+            "al m'n",
             "tous",
             "toutes",
             "todos",
@@ -179,6 +196,8 @@ _URGENCIES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "high priority",
             "top priority",
             "immediately",
+            "blocking issue",
+            "blocker",
             "blocking me",
             "blocking us",
             "blocking my work",
@@ -220,7 +239,10 @@ _EVERYTHING = re.compile(
     r"|\beverything\s+(?:i(?:ve|\s+have)?|that\s+i(?:ve)?)\s+(?:ever\s+)?(?:opened|raised|submitted|filed)\b"
 )
 # Words that name a thing, not how urgent it is: "my emergency contact details".
-_NOT_URGENCY = re.compile(r"\bemergency\s+(?:contacts?|numbers?|details|leave)\b")
+_NOT_URGENCY = re.compile(
+    r"\bemergency\s+(?:contacts?|numbers?|details|leave|(?:tax\s+)?codes?|tax)\b"
+    r"|\b(?:family|medical|personal)\s+emergency\b"
+)
 # "isn't that urgent anymore", "no longer urgent": the urgency goes down, not up.
 _NO_LONGER_URGENT = re.compile(
     r"\b(?:isnt|is not|not|no longer|nicht mehr|plus|ya no|niet meer)\s+(?:that\s+|so\s+|very\s+)?"
@@ -231,8 +253,18 @@ _MEDIUM_WORD = re.compile(
 )
 # "set it to normal", "make it low", "bump it to high".
 _SET_TO = re.compile(
-    r"\b(?:set|make|change|put|bump|move|lower|raise|drop)\s+(?:it|this|that|the ticket|the case)"
+    r"\b(?:set|make|change|put|bump|move|lower|raise|drop|downgrade|upgrade|escalate)\s+"
+    r"(?:it|this|that|inc\d+|#?\d{4,7}|(?:the|my)\s+(?:[\w-]+\s+)?(?:ticket|case|incident|request))"
     r"\s+(?:down\s+|up\s+)?(?:to\s+)?(?P<level>normal|medium|low|high|critical)\b"
+)
+# "lower the priority on my request", "auf hoch setzen", "raise the urgency": a direction alone.
+_PRIORITY_DOWN = re.compile(
+    r"\b(?:lower|reduce|decrease|drop|downgrade)\s+(?:the\s+|its\s+)?(?:priority|urgency)\b"
+    r"|\bauf\s+(?:niedrig|low)\s+(?:setzen|stellen)"
+)
+_PRIORITY_UP = re.compile(
+    r"\b(?:raise|increase|escalate|bump\s+up|up)\s+(?:the\s+|its\s+)?(?:priority|urgency)\b"
+    r"|\bauf\s+(?:hoch|high|dringend)\s+(?:setzen|stellen)"
 )
 # "it's blocking the whole team", "stopping the entire ward from working".
 _WHOLE_BLOCKED = re.compile(
@@ -295,11 +327,34 @@ _AFTER_SAYING = re.compile(
 # "tell HR I've uploaded it", "let the tech know my number changed", "tell whoever has my
 # headset ticket that …": the message to pass on follows the person it is for.
 _TELL = re.compile(
-    r"\b(?:tell|inform|let|message|ask)\s+(?P<who>hr|it|support|the\s+(?:tech|technician|"
+    r"\b(?:tell|inform|let|message|ask)\s+(?P<who>hr|it|support|the\s+(?:hr\s+|it\s+)?(?:tech|technician|"
     r"engineer|helpdesk|help\s+desk|service\s+desk|agent|team|person|guy)|whoever\b.*?"
     r"\b(?:ticket|case|incident|request))\s+(?:know\s+)?(?:that\s+)?(?P<body>\S.*)$",
     re.IGNORECASE,
 )
+# "pls note on my ticket I'm out Friday", "comment on my Teams ticket that …", "add more info to
+# my printer ticket — …": the record, then the comment.
+_ON_MY_RECORD = re.compile(
+    r"\b(?:note|add|put|write|mention|comment|reply|respond)\b(?:\s+[\w-]+){0,3}?\s+"
+    r"(?:on|to|in|onto)\s+(?:my|the)\s+(?:[\w-]+\s+){0,2}?(?:ticket|case|incident|request)\b"
+    r"\s*(?:that\s+|[:—–-]+\s*)?(?P<body>\S.*)$",
+    re.IGNORECASE,
+)
+# The same in the other languages: "Ajoute à mon ticket que …", "Bitte füge meinem Ticket hinzu,
+# dass …", "Añade a mi ticket que …", "Zet bij mijn ticket dat …".
+_ON_MY_RECORD_ABROAD = re.compile(
+    r"\b(?:ajoute[sz]?|mets|mettez|[ée]cris|[ée]crivez|note[sz]?|indique[sz]?)\s+(?:à|a|dans|sur)\s+"
+    r"(?:mon|ma|le|la)\s+(?:[\w-]+\s+){0,2}?(?:ticket|dossier|demande|cas)\b.*?\s+"
+    r"(?:que\s+|qu['’])(?P<fr>\S.*)$"
+    r"|\b(?:añade|anade|agrega|pon|escribe|anota|comenta)\s+(?:a|en)\s+(?:mi|el|la)\s+"
+    r"(?:[\w-]+\s+){0,2}?(?:ticket|caso|solicitud|incidencia)\b.*?\s+que\s+(?P<es>\S.*)$"
+    r"|\b(?:füge|fuge|schreib|schreibe|trag|trage|ergänze|erganze)\b.*?"
+    r"\b(?:ticket|fall|hr-fall|anfrage|meldung)\b.*?,?\s*dass\s+(?P<body>\S.*)$"
+    r"|\b(?:zet|voeg|schrijf)\b.*?\b(?:ticket|case|zaak|melding|aanvraag)\b.*?\s+dat\s+(?P<nl>\S.*)$",
+    re.IGNORECASE,
+)
+# What is left when a pattern caught only manners: "add this to my ticket please".
+_ONLY_MANNERS = re.compile(r"^(?:please|pls|plz|thanks?|thx|ty|asap|now|too)?[\s.!?]*$", re.I)
 # "i sent the form, can you add that to my case": the comment comes first.
 _BEFORE_ADD_THAT = re.compile(
     r"^(?P<body>\S.*?)[\s,;.!-]*(?:\b(?:so\s+)?(?:please|pls|plz|can\s+you|could\s+you|can\s+u|"
@@ -342,6 +397,8 @@ _COMMENT_PATTERNS = (
     _AFTER_SAYING,
     _BEFORE_ADD_THAT,
     _ADD_THAT,
+    _ON_MY_RECORD,
+    _ON_MY_RECORD_ABROAD,
     _TELL,
 )
 
@@ -357,6 +414,30 @@ _THEIR_RECORD = re.compile(
 def _words(text: str) -> list[str]:
     """Folded words, written as one string so the lists stay readable."""
     return text.split()
+
+
+# A capitalised name after "for"/"to" (or their translations): the record is that person's.
+_FOR_SOMEONE = re.compile(
+    r"\b(?:for|to|à|aan|an|für|fur|voor|para)\s+(?P<name>[A-ZÀ-Ý][a-zà-ÿ]{2,})\b(?!['’])"
+)
+# "los tickets de Carlos", "de tickets van Pieter", "die Tickets von Anna".
+_RECORD_OF = re.compile(
+    r"\b(?:tickets?|cases?|casos?|dossiers?|incidents?|incidencias?|solicitudes|meldingen|zaken|"
+    r"anfragen|demandes)\s+(?:de|del|van|von|of|du)\s+[A-ZÀ-Ý][a-zà-ÿ]{2,}\b"
+)
+# Capitalised words after "for"/"to" that are days, months, products or teams, not people.
+_NOT_PEOPLE = frozenset(
+    _words(
+        "monday tuesday wednesday thursday friday saturday sunday january february march april "
+        "may june july august september october november december teams outlook excel word "
+        "windows zoom chrome citrix okta slack jira salesforce workday google onedrive "
+        "sharepoint powerpoint office adobe linux apple android iphone ipad mac macos "
+        "montag dienstag mittwoch donnerstag freitag lundi mardi mercredi jeudi vendredi lunes "
+        "martes miercoles jueves viernes maandag dinsdag woensdag donderdag vrijdag high low "
+        "medium normal urgent finance payroll facilities legal security procurement accounting "
+        "marketing sales support management operations engineering benefits recruiting"
+    )
+)
 
 
 _TICKET_NOUNS = frozenset(
@@ -379,7 +460,9 @@ _GENERIC = _TICKET_NOUNS | frozenset(
         # asking the bot to do it, and how urgent, before the ticket noun
         "tu peux pouvez vous pourrais est ce que kannst konntest du mir konnen sie bitte abre crea "
         "abreme creame puedes podrias kun je kunt wil urgent urgente critical high low priority "
-        "non quick p1 top dringend dringendes "
+        "non quick p1 top dringend dringendes not but no rush "
+        # who is asked: "can someone from HR open a case", "I need to talk to HR"
+        "someone somebody anyone from talk speak contact reach "
     )
 )
 _CONNECTORS = frozenset(
@@ -390,7 +473,8 @@ _CONNECTORS = frozenset(
     )
 )
 _LATE_CONNECTORS = frozenset(
-    _words("about regarding concerning re sobre concernant uber wegen over")
+    # "for me - X": the person it is for ends the lead-in too
+    _words("about regarding concerning re sobre concernant uber wegen over me")
 )
 # "need to request leave": after "to" (or "zu") a ticket noun is a verb, not the ticket.
 _INFINITIVE = frozenset(("to", "zu"))
@@ -417,7 +501,7 @@ _CJK_GENERIC = (
 _TRAILING_VERBS = frozenset(_words("anlegen erstellen aufmachen offnen eroffnen machen"))
 # "新しいモニターのチケットを作成してください": what the ticket is for comes before "のチケット".
 _CJK_LEAD_IN = re.compile(
-    r"^(?P<what>.+?)(?:の|について|に関する)(?:チケット|ケース)(?:を|の)?"
+    r"^(?P<what>.+?)(?:ので|から|の|について|に関する)(?:チケット|ケース)(?:を|の)?"
     r"(?:作成|起票|作って|作る|切って|発行|登録|開いて|オープン)"
 )
 # "チケット作成：X", "HRケース作成: X": a label, then what the record is for.
@@ -460,11 +544,12 @@ class NumberFinder:
         for match in _BARE.finditer(folded):
             if any(start < match.end() and match.start() < end for start, end in taken):
                 continue
-            domain = _NOUN_DOMAIN[match["noun"]]
+            domain = _NOUN_DOMAIN[match["noun"]] if match["noun"] else "it"
+            group = "digits" if match["digits"] else "hash"
             prefix = self._single[domain]
             if prefix:
-                value = prefix + match["digits"].zfill(NUMBER_DIGITS)
-                found.append(NumberMatch(match.start("digits"), match.end(), value, domain))
+                value = prefix + match[group].zfill(NUMBER_DIGITS)
+                found.append(NumberMatch(match.start(group), match.end(), value, domain))
         return sorted(found, key=lambda m: m.start)
 
     def _prefixed_match(self, match: re.Match[str]) -> NumberMatch:
@@ -484,8 +569,11 @@ def unique_number(matches: Sequence[NumberMatch]) -> NumberMatch | None:
 
 
 def names_someone_elses_record(text: str) -> bool:
-    """True when the message is about another person's ticket or case ("add to Lisa's ticket")."""
-    return _THEIR_RECORD.search(text) is not None
+    """True when the message is about another person's ticket or case ("add to Lisa's ticket",
+    "show INC0010023 for Paul", "did HR reply to Omar?", "los tickets de Carlos")."""
+    if _THEIR_RECORD.search(text) or _RECORD_OF.search(text):
+        return True
+    return any(m["name"].casefold() not in _NOT_PEOPLE for m in _FOR_SOMEONE.finditer(text))
 
 
 def find_filter(folded: str) -> str | None:
@@ -506,6 +594,10 @@ def find_urgency(folded: str) -> str | None:
         return _LEVELS[set_to["level"]]
     if _NO_LONGER_URGENT.search(folded):
         return "medium" if _MEDIUM_WORD.search(folded) else "low"
+    if _PRIORITY_DOWN.search(folded):
+        return "low"
+    if _PRIORITY_UP.search(folded):
+        return "high"
     level = _LEVEL.search(folded)
     if level and _LEVELS.get(level["level"] or level["cjk"]):
         return _LEVELS[level["level"] or level["cjk"]]
@@ -529,7 +621,9 @@ def find_comment(text: str) -> str | None:
             body = (found or match["body"]).strip(' "“”«»「」')
             body = _TO_MY_RECORD.sub("", body) or body
             body = _THANKS_TAIL.sub("", body) or body
-            if body:
+            if body.endswith(".") and not body.endswith(".."):
+                body = body[:-1]
+            if body and not _ONLY_MANNERS.match(body):
                 return body
     return None
 

@@ -5,8 +5,10 @@ template file, `dialogs/training/<lang>.json`: slot vocabularies ("device", "hr_
 per label, templates such as "my {device} {broke}{urg}". Every template is filled a few times
 with slot values drawn by a generator seeded from the template itself, so the corpus is the same
 on every machine and every start. English and the other Latin-script languages also get copies
-with one typo, because people type fast. `dialogs/training/handwritten.jsonl` adds lines no
-template produces (long stories, indirect reports, chat-speak).
+with one typo, because people type fast. The `dialogs/training/*.jsonl` files add lines no
+template produces (long stories, indirect reports, chat-speak), written by people who had not
+seen the templates: `handwritten.jsonl`, `written.jsonl`, and `retired_eval.jsonl` (evaluation
+sets that were scored once and then became training data).
 
 A label is a topic id, or `<topic>#<tag>` for phrases that also set an entity to "true"
 ("cancel#restart" is "start over").
@@ -26,7 +28,6 @@ from dialogs._triggers import LANGUAGES, Phrase
 from topics import of_kind
 
 TRAINING_DIR = Path(__file__).with_name("training")
-HANDWRITTEN = TRAINING_DIR / "handwritten.jsonl"
 TAG_SEPARATOR = "#"
 # Fills per template: enough variety for the slots to count, few enough that a template with
 # big slots does not drown the topics written with fixed phrases.
@@ -85,7 +86,7 @@ def training_examples(phrases: Sequence[Phrase]) -> list[Example]:
 def _built_in_examples() -> tuple[Example, ...]:
     """Template expansions and hand-written lines; read once per process, they never change."""
     generated = [example for lang in LANGUAGES for example in _expand_language(lang)]
-    return tuple(generated + _handwritten())
+    return tuple(generated + _written())
 
 
 def _expand_language(lang: str) -> Iterator[Example]:
@@ -156,9 +157,11 @@ def _typo(text: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
-def _handwritten() -> list[Example]:
-    if not HANDWRITTEN.is_file():
-        return []
-    lines = HANDWRITTEN.read_text(encoding="utf-8").splitlines()
-    rows = [json.loads(line) for line in lines if line.strip()]
+def _written() -> list[Example]:
+    rows = [
+        json.loads(line)
+        for path in sorted(TRAINING_DIR.glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     return [Example(r["text"], r["label"], r["lang"], HANDWRITTEN_WEIGHT, r["text"]) for r in rows]

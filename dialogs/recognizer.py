@@ -83,6 +83,15 @@ _COMMENT_VERBS = Vocabulary(
         "sag",
         "voeg",
         "laat",
+        "zet",
+        "schrijf",
+        "schreib",
+        "schreibe",
+        "comenta",
+        "escribe",
+        "commente",
+        "ecris",
+        "kommentiere",
     )
     + ("pass", "追加", "伝え")
 )
