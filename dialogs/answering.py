@@ -129,9 +129,8 @@ class AnsweringTopic(TopicDialog):
     async def read(
         self, dc: DialogContext, reader: RecordReader[Result], options: TopicOptions
     ) -> Result:
-        """Show typing, then read the user's record: the one numbered, else the one their words
-        name ("my vpn ticket", saying which it took), else their latest."""
-        await self.show_typing(dc.context)
+        """Read the user's record: the one numbered, else the one their words name ("my vpn
+        ticket", saying which it took), else their latest."""
         user = await self.employee(dc)
         number = record_number(options)
         if number is None and not options.verb:

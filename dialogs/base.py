@@ -139,11 +139,6 @@ class TopicDialog(ComponentDialog):
             return Dialog.end_of_turn  # the router routes the kept request itself
         return await super().resume_dialog(dialog_context, reason, result)
 
-    @staticmethod
-    async def show_typing(context: TurnContext) -> None:
-        """Tell the user we are working before a call to ServiceNow."""
-        await context.send_activity(Activity(type=ActivityTypes.typing))
-
     async def employee(self, dc: DialogContext) -> Employee:
         """The ServiceNow user this conversation acts as."""
         return await self.deps.current_employee(dc.context)

@@ -207,7 +207,6 @@ class FormTopic(TopicDialog):
             state[DRAFT] = topic_options.data
             return await self._submit(inner_dc, state)
         try:
-            await self.show_typing(inner_dc.context)
             # Someone ServiceNow does not know hears it now, before filling in a whole form.
             await self.employee(inner_dc)
             state[DRAFT] = await self.initial_draft(inner_dc, topic_options)
@@ -248,7 +247,6 @@ class FormTopic(TopicDialog):
         except ValidationError as error:
             await self._show_form(dc, state, problems=validation_messages(error), retry=False)
             return Dialog.end_of_turn
-        await self.show_typing(dc.context)
         try:
             card = await self.create(dc, draft, state[DRAFT_KEY])
         except Exception as error:  # whatever failed, nothing is lost: the draft stays in state

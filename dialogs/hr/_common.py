@@ -76,7 +76,6 @@ class CommentingHRTopic(HRTopic):
         except ValueError as problem:
             await dc.context.send_activity(str(problem))
             return
-        await self.show_typing(dc.context)
         user = await self.employee(dc)
         key = comment_key(
             plain(options.data, "comment_key") or dc.context.activity.id, number, text

@@ -19,7 +19,6 @@ class ListCases(HRTopic):
     action_verbs = HR_LIST_CASES.action_verbs
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
-        await self.show_typing(dc.context)
         user = await self.employee(dc)
         page = await hr.list_cases(
             self.deps.orchestrator, user, list_filter(options), list_offset(options), PAGE_SIZE

@@ -20,7 +20,6 @@ class ListTickets(ITTopic):
     action_verbs = IT_LIST_TICKETS.action_verbs
 
     async def answer(self, dc: DialogContext, options: TopicOptions) -> bool:
-        await self.show_typing(dc.context)
         user = await self.employee(dc)
         which = list_filter(options)
         page = await it.list_tickets(

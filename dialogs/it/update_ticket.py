@@ -80,7 +80,6 @@ class UpdateTicket(ITTopic):
         number = await self._number(dc, options)
         card_key = plain(options.data, "comment_key") or dc.context.activity.id or ""
         key = comment_key(card_key, number, text)
-        await self.show_typing(dc.context)
         user = await self.employee(dc)
         updated = await it.add_comment(self.deps.orchestrator, user, number, text, key)
         await dc.context.send_activity(
@@ -94,7 +93,6 @@ class UpdateTicket(ITTopic):
             await dc.context.send_activity(_("Please choose High, Medium or Low urgency."))
             return True
         number = await self._number(dc, options)
-        await self.show_typing(dc.context)
         user = await self.employee(dc)
         urgency = cast(Urgency, raw)
         updated = await it.change_urgency(self.deps.orchestrator, user, number, urgency)
@@ -126,7 +124,6 @@ class UpdateTicket(ITTopic):
         return True
 
     async def _attach(self, dc: DialogContext, number: str, files: list[IncomingFile]) -> None:
-        await self.show_typing(dc.context)
         user = await self.employee(dc)
         for result in await download_all(files):
             if isinstance(result, FileContent):

@@ -36,6 +36,8 @@ async def test_hanging_servicenow_gets_an_answer_at_once_and_a_clear_failure_lat
         assert "reference" in failure["text"]
         texts = [m.get("text") for m in chat.connector.replies(since)]
         assert STILL_WORKING in texts
+        kinds = [a["type"] for a in chat.connector.activities[since:]]
+        assert kinds[0] == "typing", "the indicator comes before the note and the failure"
         await EmulatorAdmin(http).faults(hang_next=0)
 
 
@@ -65,3 +67,14 @@ async def test_a_slow_submit_in_teams_posts_its_ticket_card_after_the_acknowledg
         assert body["value"] == INVOKE_ACCEPTED
         ticket = await chat.connector.message_where(lambda m: bool(m.get("attachments")), since)
         assert texts_of(card_of(ticket))[0].startswith("I've opened INC")
+
+
+async def test_an_answer_within_a_moment_comes_without_a_typing_indicator() -> None:
+    """ServiceNow answers at once; user: "my tickets" → the list card, and no typing indicator
+    flickers before it (one connector request per turn, not two)."""
+    async with bot_and_emulator(desk_settings("deadline-fast")) as (chat, _http):
+        since = len(chat.connector.activities)
+        replies = await chat.say("my tickets")
+        assert card_of(replies[-1])["body"][0]["text"].startswith("Your open")
+        sent = [a["type"] for a in chat.connector.activities[since:] if a["type"] != "trace"]
+        assert sent == ["message"]  # (the Emulator also gets botbuilder's state trace)
