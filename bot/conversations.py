@@ -55,15 +55,12 @@ class ConversationStore:
         """Store `reference` under every non-empty name (a changed conversation overwrites)."""
         conversation_id = reference.conversation.id if reference.conversation else ""
         keys = {person_key(name) for name in names if name and name.strip()}
-        changes = {
-            key: {"reference": reference.serialize(), "e_tag": "*"}
-            for key in keys
-            if self._known.get(key) != conversation_id
-        }
-        if not changes:
+        stale = [key for key in keys if self._known.get(key) != conversation_id]
+        if not stale:
             return
-        await self._storage.write(changes)
-        self._known.update(dict.fromkeys(changes, conversation_id))
+        serialized = reference.serialize()  # once: msrest walks the whole reference
+        await self._storage.write({key: {"reference": serialized, "e_tag": "*"} for key in stale})
+        self._known.update(dict.fromkeys(stale, conversation_id))
 
     async def find(self, person: str) -> ConversationReference | None:
         """The stored reference of a person's personal chat, or None."""
