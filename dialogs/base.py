@@ -221,12 +221,13 @@ def to_attachment(card: AdaptiveCard, owner: str = "", channel: str = TEAMS) -> 
     Web Chat) get the same buttons as `Action.Submit` and no `refresh`.
     """
     content = card_to_dict(card)
+    actions = _actions(content)  # one walk of the card serves the three steps below
     if channel in UNIVERSAL_ACTION_CHANNELS:
-        _for_teams(content, owner)
+        _for_teams(content, actions, owner)
     else:
-        _as_submits(content)
+        _as_submits(content, actions)
     if owner:
-        _stamp_owner(content, owner)
+        _stamp_owner(actions, owner)
     return Attachment(content_type=CARD_CONTENT_TYPE, content=content)
 
 
@@ -264,11 +265,11 @@ def card_owner(activity: Activity) -> str:
     return (activity.from_property.id if activity.from_property else "") or ""
 
 
-def _for_teams(content: dict[str, Any], owner: str) -> None:
+def _for_teams(content: dict[str, Any], actions: list[dict[str, Any]], owner: str) -> None:
     """Each `Action.Execute` falls back to the same `Action.Submit`; the refresh is the owner's
     (without an owner there is nobody whose view it could be)."""
     refresh = content.get("refresh", {}).get("action")
-    for action in _actions(content):
+    for action in actions:
         if action.get("type") == EXECUTE and action is not refresh:
             action["fallback"] = _submit_of(action)
     if owner and "refresh" in content:
@@ -277,9 +278,9 @@ def _for_teams(content: dict[str, Any], owner: str) -> None:
         content.pop("refresh", None)
 
 
-def _as_submits(content: dict[str, Any]) -> None:
+def _as_submits(content: dict[str, Any], actions: list[dict[str, Any]]) -> None:
     content.pop("refresh", None)
-    for action in _actions(content):
+    for action in actions:
         if action.get("type") == EXECUTE:
             action.update(_submit_of(action))
             action.pop("verb", None)
@@ -291,23 +292,25 @@ def _submit_of(execute: dict[str, Any]) -> dict[str, Any]:
     return {"type": SUBMIT, **{key: execute[key] for key in kept if key in execute}}
 
 
-def _actions(node: Any) -> list[dict[str, Any]]:
-    """Every action object in a card, nested cards and select actions included."""
+def _actions(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every action object in a card, nested cards and select actions included (one walk)."""
     found: list[dict[str, Any]] = []
-    if isinstance(node, dict):
-        if str(node.get("type", "")).startswith("Action."):
-            found.append(node)
-        for value in node.values():
-            found += _actions(value)
-    elif isinstance(node, list):
-        for item in node:
-            found += _actions(item)
+    pending: list[Any] = [card]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            kind = node.get("type")
+            if isinstance(kind, str) and kind.startswith("Action."):
+                found.append(node)
+            pending.extend(v for v in node.values() if isinstance(v, dict | list))
+        else:
+            pending.extend(v for v in node if isinstance(v, dict | list))
     return found
 
 
-def _stamp_owner(node: Any, owner: str) -> None:
+def _stamp_owner(actions: list[dict[str, Any]], owner: str) -> None:
     """Put `owner` into the data of every Submit/Execute action, nested cards included."""
-    for action in _actions(node):
+    for action in actions:
         if action.get("type") in SUBMITTING and isinstance(action.get("data"), dict):
             action["data"][OWNER] = owner
 
