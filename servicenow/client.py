@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from servicenow._sockets import pooled_transport
 from servicenow.auth import AuthProvider, NoServiceAccount, acting_auth, service_call
 from servicenow.errors import (
     Busy,
@@ -140,16 +141,18 @@ def build_http_client(
     """
     timeout = httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout)
     jar = CookieJar(policy=_NoCookies())
+    verify: ssl.SSLContext | bool = (
+        ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
+    )
+    limits = httpx.Limits(
+        max_connections=policy.max_concurrency + AUTH_CONNECTIONS,
+        max_keepalive_connections=policy.max_concurrency,
+    )
     return httpx.AsyncClient(
         timeout=timeout,
         cookies=jar,
-        transport=transport,
-        verify=ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True,
+        transport=transport or pooled_transport(verify=verify, limits=limits),
         headers={"Accept": "application/json"},
-        limits=httpx.Limits(
-            max_connections=policy.max_concurrency + AUTH_CONNECTIONS,
-            max_keepalive_connections=policy.max_concurrency,
-        ),
     )
 
 
