@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 import time
+from collections.abc import Callable
 
 from pydantic import ValidationError
 
@@ -27,12 +28,23 @@ def main(args: argparse.Namespace) -> int:
     try:
         settings = Settings(**overrides)
         configure_logging(settings.log_level)
-        asyncio.run(_serve(settings))
+        with asyncio.Runner(loop_factory=_event_loop_factory()) as runner:
+            runner.run(_serve(settings))
     except (ConfigurationError, TriggerFileError, ValidationError, ValueError, OSError) as error:
         # A broken template, trigger file, setting or a port in use: one sentence, no trace.
         print(f"Snowdesk cannot start: {_sentence(error)}", file=sys.stderr)
         return 2
     return 0
+
+
+def _event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop where it is installed (Linux, macOS): sockets, timers and callbacks in C
+    cost a busy bot less CPU per turn; elsewhere (Windows) asyncio's own loop (None)."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 def _sentence(error: Exception) -> str:
