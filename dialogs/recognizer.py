@@ -274,8 +274,8 @@ def _fit_in_child(training_set: Callable[[], TrainingSet], path: Path) -> bool:
     """Fit and save the model in a forked child; True when it saved one. Fitting imports
     scikit-learn and builds large matrices: in a child, the bot's own memory never holds them
     (its peak RSS stayed ~150 MB higher after an in-process fit)."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return False
+    if not sys.platform.startswith("linux"):
+        return False  # fork is unsafe with macOS system libraries and absent on Windows
     child = multiprocessing.get_context("fork").Process(
         target=_fit_and_save, args=(training_set, path), name="recognizer-fit"
     )
