@@ -257,8 +257,6 @@ def _read_or_fit(
         pass
     except (OSError, ValueError, KeyError) as error:  # a damaged file: fit again, replace it
         log.warning("recognizer.model_unreadable", extra={"error_type": type(error).__name__})
-    # Said before the wait, so whoever started the bot knows why the first start is slow.
-    log.info("recognizer.fitting", extra={"why": "no saved model for these phrases and lines"})
     if _fit_in_child(training_set, path):
         try:
             return LinearModel.read(path)
