@@ -24,13 +24,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 async def _run(rounds: int) -> None:
     import httpx
-    from aiohttp import web
 
     from bot.app import SERVICENOW, create_app
     from bot.config import Settings
     from bot.notifications import NOTIFICATIONS, PATH, WEBHOOK
     from servicenow.emulator.seed import DEMO_PASSWORD
-    from tests.e2e.harness import Conversation, default_recognizer, fake_connector
+    from tests.e2e.harness import Conversation, default_recognizer, fake_connector, served
 
     # Above the per-person limit: the bench measures delivery, not the limit.
     settings = Settings(
@@ -42,50 +41,42 @@ async def _run(rounds: int) -> None:
     agent = ("itil.agent", DEMO_PASSWORD)
     async with fake_connector() as connector:
         app = create_app(settings, recognizer=default_recognizer())
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        try:
-            async with httpx.AsyncClient(timeout=30) as http:
-                emulator = app[SERVICENOW].emulator
-                assert emulator is not None
-                sn = app[SERVICENOW].client.base_url
-                await Conversation(bot_url=url, connector=connector, http=http).join()
-                found = await http.get(
-                    f"{sn}/api/now/table/incident",
-                    params={
-                        "sysparm_query": "caller_id.user_name=abel.tuter^active=true",
-                        "sysparm_fields": "sys_id,number",
-                        "sysparm_limit": "1",
-                    },
+        async with served(app) as url, httpx.AsyncClient(timeout=30) as http:
+            emulator = app[SERVICENOW].emulator
+            assert emulator is not None
+            sn = app[SERVICENOW].client.base_url
+            await Conversation(bot_url=url, connector=connector, http=http).join()
+            found = await http.get(
+                f"{sn}/api/now/table/incident",
+                params={
+                    "sysparm_query": "caller_id.user_name=abel.tuter^active=true",
+                    "sysparm_fields": "sys_id,number",
+                    "sysparm_limit": "1",
+                },
+                auth=agent,
+            )
+            incident = found.json()["result"][0]
+
+            async def one(index: int, poll: bool) -> float:
+                since = len(connector.activities)
+                text = f"Round {index}: could you try again?"
+                started = time.perf_counter()
+                await http.patch(
+                    f"{sn}/api/now/table/incident/{incident['sys_id']}",
+                    json={"comments": text},
                     auth=agent,
                 )
-                incident = found.json()["result"][0]
+                if poll:
+                    await app[NOTIFICATIONS].poll_once()
+                await connector.message_where(
+                    lambda a: incident["number"] in str(a.get("text")), since=since
+                )
+                return (time.perf_counter() - started) * 1000
 
-                async def one(index: int, poll: bool) -> float:
-                    since = len(connector.activities)
-                    text = f"Round {index}: could you try again?"
-                    started = time.perf_counter()
-                    await http.patch(
-                        f"{sn}/api/now/table/incident/{incident['sys_id']}",
-                        json={"comments": text},
-                        auth=agent,
-                    )
-                    if poll:
-                        await app[NOTIFICATIONS].poll_once()
-                    await connector.message_where(
-                        lambda a: incident["number"] in str(a.get("text")), since=since
-                    )
-                    return (time.perf_counter() - started) * 1000
-
-                emulator.send_changes_to(url + PATH, app[WEBHOOK].secret)
-                webhook = [await one(i, poll=False) for i in range(rounds)]
-                emulator.send_changes_to("", "")
-                poller = [await one(i, poll=True) for i in range(rounds)]
-        finally:
-            await runner.cleanup()
+            emulator.send_changes_to(url + PATH, app[WEBHOOK].secret)
+            webhook = [await one(i, poll=False) for i in range(rounds)]
+            emulator.send_changes_to("", "")
+            poller = [await one(i, poll=True) for i in range(rounds)]
     for name, figures in (("webhook", webhook), ("poller (one cycle)", poller)):
         print(
             f"{name:20} rounds {len(figures):3}  min {min(figures):6.1f} ms  "

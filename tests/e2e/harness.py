@@ -143,6 +143,16 @@ async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
 
 
 @asynccontextmanager
+async def served(app: web.Application) -> AsyncIterator[str]:
+    """`app` on a free loopback port while the block runs; yields its base URL."""
+    runner, url = await _serve(app)
+    try:
+        yield url
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
 async def fake_connector() -> AsyncIterator[FakeConnector]:
     """A running fake channel connector on an ephemeral loopback port."""
     connector = FakeConnector()

@@ -11,22 +11,15 @@ from aiohttp import web
 from bot.app import AUTHENTICATION, create_app
 from bot.config import Settings
 from bot.connector import PooledBotFrameworkAuthentication
-from tests.e2e.harness import Conversation, default_recognizer, fake_connector
+from tests.e2e.harness import Conversation, default_recognizer, fake_connector, served
 
 
 @asynccontextmanager
 async def bot_app() -> AsyncIterator[tuple[str, web.Application]]:
     settings = Settings(_env_file=None, storage_url="memory://")
     app = create_app(settings, recognizer=default_recognizer())
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield f"http://{host}:{port}", app
-    finally:
-        await runner.cleanup()
+    async with served(app) as url:
+        yield url, app
 
 
 async def test_many_turns_in_many_conversations_share_one_connector_client() -> None:

@@ -27,7 +27,7 @@ from bot.graph import RetryPolicy
 from bot.notifications import PATH as NOTIFICATIONS_PATH
 from bot.notifications import WEBHOOK
 from servicenow.emulator.seed import DEMO_PASSWORD
-from tests.e2e.harness import Conversation, default_recognizer, fake_connector
+from tests.e2e.harness import Conversation, default_recognizer, fake_connector, served
 from tests.fakes.microsoft import AUDIENCE, FakeMicrosoft, _rsa_key, fake_microsoft
 
 FIELDS = (
@@ -113,18 +113,11 @@ async def access_bed(fake: FakeMicrosoft, **changes: Any) -> AsyncIterator[Bed]:
     )
     async with fake_connector() as connector:
         app = create_app(settings, recognizer=default_recognizer())
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        app[GRAPH_CLIENT].policy = RetryPolicy(attempts=5, base_delay=0.01, max_delay=0.05)
-        try:
-            async with httpx.AsyncClient(timeout=30) as http:
-                chat = Conversation(bot_url=url, connector=connector, http=http)
-                yield Bed(app, url, chat, fake, http)
-        finally:
-            await runner.cleanup()
+        async with served(app) as url, httpx.AsyncClient(timeout=30) as http:
+            # The Graph client is made when the app starts.
+            app[GRAPH_CLIENT].policy = RetryPolicy(attempts=5, base_delay=0.01, max_delay=0.05)
+            chat = Conversation(bot_url=url, connector=connector, http=http)
+            yield Bed(app, url, chat, fake, http)
 
 
 def callout_payload(
@@ -401,17 +394,9 @@ async def test_invalid_payloads_get_400(microsoft: FakeMicrosoft) -> None:
 async def test_the_endpoint_says_when_it_is_not_configured() -> None:
     settings = Settings(_env_file=None, storage_url="memory://")
     app = create_app(settings, recognizer=default_recognizer())
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        async with httpx.AsyncClient() as http:
-            url = f"http://127.0.0.1:{runner.addresses[0][1]}{PATH}"
-            response = await http.post(url, json={})
-        assert response.status_code == 503 and "ENTRA_TENANT_ID" in response.text
-    finally:
-        await runner.cleanup()
+    async with served(app) as url, httpx.AsyncClient() as http:
+        response = await http.post(url + PATH, json={})
+    assert response.status_code == 503 and "ENTRA_TENANT_ID" in response.text
 
 
 async def test_a_record_changed_event_completes_the_request_like_the_poller(

@@ -34,7 +34,14 @@ from bot.storage import ClaimingMemoryStorage
 from servicenow.emulator import RunningEmulator
 from servicenow.emulator.seed import DEMO_PASSWORD
 from servicenow.emulator.webhook import event_body, sign
-from tests.e2e.harness import Conversation, card_of, default_recognizer, fake_connector, texts_of
+from tests.e2e.harness import (
+    Conversation,
+    card_of,
+    default_recognizer,
+    fake_connector,
+    served,
+    texts_of,
+)
 from topics import HR_CASE_DETAILS, HR_CASE_UPDATES, IT_TICKET_DETAILS, IT_TICKET_UPDATES
 
 AGENT = ("itil.agent", DEMO_PASSWORD)
@@ -113,21 +120,13 @@ async def bed() -> AsyncIterator[Bed]:
     settings = Settings(_env_file=None, storage_url="memory://", notify_poll_seconds=0)
     async with fake_connector() as connector:
         app = create_app(settings, recognizer=default_recognizer())
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        try:
-            async with httpx.AsyncClient(timeout=30) as http:
-                chat = Conversation(bot_url=url, connector=connector, http=http)
-                bed = Bed(app, url, chat, http)
-                bed.webhook_on()  # the bot's port is known only now
-                # Abel (the demo user) opens his chat: his conversation reference is stored.
-                await chat.join()
-                yield bed
-        finally:
-            await runner.cleanup()
+        async with served(app) as url, httpx.AsyncClient(timeout=30) as http:
+            chat = Conversation(bot_url=url, connector=connector, http=http)
+            bed = Bed(app, url, chat, http)
+            bed.webhook_on()  # the bot's port is known only now
+            # Abel (the demo user) opens his chat: his conversation reference is stored.
+            await chat.join()
+            yield bed
 
 
 def _is_notification(number: str, words: str) -> Any:
@@ -313,24 +312,16 @@ async def test_conversation_references_survive_a_restart() -> None:
     async with fake_connector() as connector:
         for life in ("before", "after"):
             app = create_app(settings, storage=storage, recognizer=default_recognizer())
-            runner = web.AppRunner(app, access_log=None)
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-            try:
-                async with httpx.AsyncClient(timeout=30) as http:
-                    bed = Bed(app, url, Conversation(url, connector, http), http)
-                    if life == "before":
-                        await bed.chat.join()
-                        conversation_id = bed.chat.conversation_id
-                        continue
-                    bed.webhook_on()
-                    incident = await bed.incident_of("abel.tuter")
-                    await bed.agent_patch(incident["sys_id"], comments="Back after the restart.")
-                    message = await connector.message_where(
-                        _is_notification(incident["number"], "commented")
-                    )
-                    assert message["_conversation"] == conversation_id
-            finally:
-                await runner.cleanup()
+            async with served(app) as url, httpx.AsyncClient(timeout=30) as http:
+                bed = Bed(app, url, Conversation(url, connector, http), http)
+                if life == "before":
+                    await bed.chat.join()
+                    conversation_id = bed.chat.conversation_id
+                    continue
+                bed.webhook_on()
+                incident = await bed.incident_of("abel.tuter")
+                await bed.agent_patch(incident["sys_id"], comments="Back after the restart.")
+                message = await connector.message_where(
+                    _is_notification(incident["number"], "commented")
+                )
+                assert message["_conversation"] == conversation_id

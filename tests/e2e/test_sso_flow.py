@@ -21,7 +21,14 @@ from bot.app import SERVICENOW, create_app
 from bot.config import Settings
 from dialogs.sign_in import SIGNED_IN_TEXT
 from tests.desk import form_submit
-from tests.e2e.harness import Conversation, card_of, default_recognizer, fake_connector, texts_of
+from tests.e2e.harness import (
+    Conversation,
+    card_of,
+    default_recognizer,
+    fake_connector,
+    served,
+    texts_of,
+)
 from tests.fakes.microsoft import SERVICENOW_SCOPE, FakeMicrosoft, fake_microsoft
 from tests.fakes.token_service import FakeTokenService, fake_token_service
 
@@ -110,25 +117,17 @@ async def sso_bed(entra: FakeMicrosoft, **changes: Any) -> AsyncIterator[Bed]:
             **changes,
         )
         app = create_app(settings, recognizer=default_recognizer())
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        try:
-            async with httpx.AsyncClient(timeout=30) as http:
-                chat = Conversation(
-                    bot_url=url,
-                    connector=connector,
-                    http=http,
-                    channel_id="msteams",
-                    conversation_id=f"a:{uuid.uuid4()}",
-                    user=ABEL,
-                    conversation={"conversationType": "personal", "tenantId": entra.tenant},
-                )
-                yield Bed(app, chat, entra, tokens, http)
-        finally:
-            await runner.cleanup()
+        async with served(app) as url, httpx.AsyncClient(timeout=30) as http:
+            chat = Conversation(
+                bot_url=url,
+                connector=connector,
+                http=http,
+                channel_id="msteams",
+                conversation_id=f"a:{uuid.uuid4()}",
+                user=ABEL,
+                conversation={"conversationType": "personal", "tenantId": entra.tenant},
+            )
+            yield Bed(app, chat, entra, tokens, http)
 
 
 def oauth_card(replies: list[dict[str, Any]]) -> dict[str, Any]:
