@@ -332,12 +332,14 @@ _TELL = re.compile(
     r"\b(?:ticket|case|incident|request))\s+(?:know\s+)?(?:that\s+)?(?P<body>\S.*)$",
     re.IGNORECASE,
 )
+# "to my printer ticket", "on the case": the record a comment goes on (up to two words between).
+_TO_RECORD = r"(?:to|on|in|onto)\s+(?:my|the)\s+(?:[\w-]+\s+){0,2}?(?:ticket|case|incident|request)"
 # "pls note on my ticket I'm out Friday", "comment on my Teams ticket that …", "add more info to
 # my printer ticket — …": the record, then the comment.
 _ON_MY_RECORD = re.compile(
     r"\b(?:note|add|put|write|mention|comment|reply|respond)\b(?:\s+[\w-]+){0,3}?\s+"
-    r"(?:on|to|in|onto)\s+(?:my|the)\s+(?:[\w-]+\s+){0,2}?(?:ticket|case|incident|request)\b"
-    r"\s*(?:that\s+|[:—–-]+\s*)?(?P<body>\S.*)$",
+    + _TO_RECORD
+    + r"\b\s*(?:that\s+|[:—–-]+\s*)?(?P<body>\S.*)$",
     re.IGNORECASE,
 )
 # The same in the other languages: "Ajoute à mon ticket que …", "Bitte füge meinem Ticket hinzu,
@@ -359,13 +361,13 @@ _ONLY_MANNERS = re.compile(r"^(?:please|pls|plz|thanks?|thx|ty|asap|now|too)?[\s
 _BEFORE_ADD_THAT = re.compile(
     r"^(?P<body>\S.*?)[\s,;.!-]*(?:\b(?:so\s+)?(?:please|pls|plz|can\s+you|could\s+you|can\s+u|"
     r"could\s+u|would\s+you)\s+)?\b(?:add|put|note|pass|attach)\s+(?:that|this|it)\s+(?:on\s+)?"
-    r"(?:to|on|in|onto)\s+(?:my|the)\s+(?:[\w-]+\s+){0,2}?(?:ticket|case|incident|request)\b",
+    + _TO_RECORD
+    + r"\b",
     re.IGNORECASE,
 )
 # "add that the code is 0x5 to my ticket": the record named at the end is not the comment.
 _TO_MY_RECORD = re.compile(
-    r"\s+(?:to|on|in|onto)\s+(?:my|the)\s+(?:[\w-]+\s+){0,2}?(?:ticket|case|incident|request)"
-    r"\s*(?:please|pls|plz)?[\s.!?]*$",
+    r"\s+" + _TO_RECORD + r"\s*(?:please|pls|plz)?[\s.!?]*$",
     re.IGNORECASE,
 )
 # Telling the technician or HR in the other languages: "Sag dem Techniker, dass …",
