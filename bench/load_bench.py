@@ -78,7 +78,7 @@ async def _main(args: Any) -> None:
     print(
         f"{args.mode}: {args.conversations} conversations, think {args.think} s, "
         f"ServiceNow latency {args.latency_ms:.0f} ms, max concurrency"
-        f" {args.max_concurrency or 16}, {len(turns)} turns in {elapsed:.1f} s"
+        f" {args.max_concurrency or 32}, {len(turns)} turns in {elapsed:.1f} s"
     )
     _fleet.report_turns(turns)
     failed = sum(1 for turn in turns if turn.status not in (200, 201) or not turn.replies)
@@ -141,7 +141,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument(
-        "--max-concurrency", type=int, help="the bot's SERVICENOW_MAX_CONCURRENCY (default 16)"
+        "--max-concurrency", type=int, help="the bot's SERVICENOW_MAX_CONCURRENCY (default 32)"
     )
     args = parser.parse_args()
     defaults = {

@@ -147,7 +147,7 @@ class Settings(BaseSettings):
         "", validation_alias=_alias("SNOWDESK_ATTACHMENT_HOSTS", "attachment_hosts")
     )
     servicenow_max_concurrency: int = Field(
-        16,
+        32,
         ge=1,
         validation_alias=_alias("SERVICENOW_MAX_CONCURRENCY", "servicenow_max_concurrency"),
     )
