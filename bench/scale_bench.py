@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
 import statistics
 import time
 import uuid
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from typing import Any
 
 import _fleet
@@ -63,19 +65,32 @@ async def _records(servicenow_url: str, token: str) -> int:
         return len((await answer.json())["result"])
 
 
-async def _one(bots: int, args: Any) -> tuple[float, int, int, int]:
-    """turns/s, lost turns, submits, records created, for `bots` processes."""
+@dataclass
+class Round:
+    """One set-up's run: throughput, losses, and the CPU each part used (seconds)."""
+
+    rate: float
+    lost: int
+    submits: int
+    records: int
+    turns: int
+    cpu: dict[str, float]
+
+
+async def _one(bots: int, args: Any) -> Round:
+    """Throughput, losses and CPU per part, for `bots` processes."""
     async with (
         _fleet.redis() as store,
         _fleet.emulator(args.latency_ms) as servicenow,
         AsyncExitStack() as stack,
     ):
         storage = store.url.replace("http://", "redis://") + "/0"
-        urls = [
-            (await stack.enter_async_context(_fleet.snowdesk(servicenow.url, storage))).url
+        processes = [
+            await stack.enter_async_context(_fleet.snowdesk(servicenow.url, storage))
             for _ in range(bots)
         ]
-        lb = await stack.enter_async_context(_fleet.balancer(urls))
+        lb = await stack.enter_async_context(_fleet.balancer([bot.url for bot in processes]))
+        parts = {"bots": processes, "balancer": [lb], "emulator": [servicenow], "redis": [store]}
         connector, http = await stack.enter_async_context(_fleet.channel())
         number = await _fleet.owned_ticket(servicenow.url)
         for _ in range(bots):  # every process: imports, connector client, caches
@@ -84,6 +99,7 @@ async def _one(bots: int, args: Any) -> tuple[float, int, int, int]:
         token = uuid.uuid4().hex[:10]
         tally = {"submits": 0}
         stop_at = time.monotonic() + args.seconds
+        cpu_before = _cpu(parts)
         started = time.monotonic()
         results = await asyncio.gather(
             *(
@@ -92,23 +108,41 @@ async def _one(bots: int, args: Any) -> tuple[float, int, int, int]:
             )
         )
         elapsed = time.monotonic() - started
+        cpu = {name: used - cpu_before[name] for name, used in _cpu(parts).items()}
         turns = [turn for group in results for turn in group]
         lost = sum(1 for turn in turns if turn.status not in (200, 201) or not turn.replies)
         records = await _records(servicenow.url, token)
-    return len(turns) / elapsed, lost, tally["submits"], records
+    return Round(len(turns) / elapsed, lost, tally["submits"], records, len(turns), cpu)
+
+
+def _cpu(parts: dict[str, list[_fleet.Process]]) -> dict[str, float]:
+    """CPU seconds used so far by each part, this process (users + connector) included."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = {name: sum(p.cpu_seconds() for p in group) for name, group in parts.items()}
+    return {**used, "users + connector": usage.ru_utime + usage.ru_stime}
+
+
+def _cpu_line(result: Round) -> str:
+    per_turn = 1000 * result.cpu["bots"] / result.turns
+    shares = ", ".join(
+        f"{name} {100 * seconds / sum(result.cpu.values()):.0f} %"
+        for name, seconds in result.cpu.items()
+    )
+    return f"    bot CPU {per_turn:.2f} ms/turn; share of all CPU used: {shares}"
 
 
 async def _main(args: Any) -> None:
     rates: dict[int, list[float]] = {1: [], 2: []}
     for index in range(args.rounds):
         for bots in (1, 2):
-            rate, lost, submits, records = await _one(bots, args)
-            rates[bots].append(rate)
+            result = await _one(bots, args)
+            rates[bots].append(result.rate)
             print(
-                f"round {index + 1}, {bots} process(es): {rate:6.1f} turns/s, lost turns {lost},"
-                f" Submits {submits}, incidents created {records}"
-                f" (duplicates {records - submits})"
+                f"round {index + 1}, {bots} process(es): {result.rate:6.1f} turns/s,"
+                f" lost turns {result.lost}, Submits {result.submits},"
+                f" incidents created {result.records} (duplicates {result.records - result.submits})"
             )
+            print(_cpu_line(result))
     ratio = statistics.median(rates[2]) / statistics.median(rates[1])
     print(
         f"median: 1 process {statistics.median(rates[1]):.1f} turns/s, 2 processes"
