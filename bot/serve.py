@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import sys
 import time
 from collections.abc import Callable
@@ -72,6 +73,10 @@ async def _serve(settings: Settings) -> None:
         connection = app[SERVICENOW]
         banner = startup_banner(settings, connection.backend_label, time.perf_counter() - started)
         print("\n".join(filter(None, [banner, connection.sign_in_hint])), flush=True)
+        # What start-up built (recogniser weights, card models, templates) lives as long as the
+        # process: frozen, a full collection no longer walks it (75-110 ms pauses under load).
+        gc.collect()
+        gc.freeze()
         await asyncio.Event().wait()
     finally:
         # Also after a failed start: the storage and any emulator already started are closed.
