@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import socket
 import statistics
@@ -16,8 +17,8 @@ import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -383,3 +384,35 @@ def balancer(backends: Sequence[str]) -> Any:
     for backend in backends:
         argv += ["--backend", backend]
     return process(argv, port, {})
+
+
+# -- CPU quotas ------------------------------------------------------------------------------
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+@contextmanager
+def cpu_quota(process: Process, cores: float) -> Iterator[None]:
+    """Hold `process` to `cores` of CPU (a cgroup's CFS quota), as if it ran on a node that
+    small. Needs root and the cgroup `cpu` controller (v1 or v2); RuntimeError otherwise."""
+    v2 = (CGROUP_ROOT / "cgroup.controllers").exists()
+    parent = CGROUP_ROOT if v2 else CGROUP_ROOT / "cpu"
+    group = parent / f"snowdesk-bench-{process.pid}"
+    period = 100_000
+    try:
+        group.mkdir()
+        if v2:
+            (group / "cpu.max").write_text(f"{int(cores * period)} {period}")
+        else:
+            (group / "cpu.cfs_period_us").write_text(str(period))
+            (group / "cpu.cfs_quota_us").write_text(str(int(cores * period)))
+        (group / "cgroup.procs").write_text(str(process.pid))
+    except OSError as error:
+        raise RuntimeError(f"cannot limit CPU with a cgroup under {parent}: {error}") from error
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):  # back to the parent group, so the group can go
+            (parent / "cgroup.procs").write_text(str(process.pid))
+        with contextlib.suppress(OSError):
+            group.rmdir()

@@ -1,6 +1,6 @@
 """Scale-out: two Snowdesk processes sharing Redis state against one, behind a load balancer.
 
-    .venv/bin/python bench/scale_bench.py [--rounds 2 --seconds 15 --conversations 32]
+    .venv/bin/python bench/scale_bench.py [--rounds 2 --seconds 15 --conversations 32 --bot-cores 0.5]
 
 Both set-ups are the same but for the number of bot processes: a fresh redis-server (state),
 `snowdesk emulator`, N × `snowdesk run` with STORAGE_URL=redis://…, and `bench/balancer.py`
@@ -8,7 +8,10 @@ Both set-ups are the same but for the number of bot processes: a fresh redis-ser
 to back with no think time for `--seconds`: "hi", "show my tickets", "status of INC…", and a create
 (sentence → form → Submit, each Submit carrying a token). Set-ups alternate, 1 then 2, for
 `--rounds`. Prints turns/s for each, the ratio, lost turns (no reply) and duplicate records: the
-incidents carrying a round's token against the Submits sent with it.
+incidents carrying a round's token against the Submits sent with it, and each part's CPU.
+
+`--bot-cores 0.5` holds each bot process to half a core (a cgroup CPU quota), so that the
+processes, not the machine's cores, bound the throughput: what more nodes would give.
 """
 
 from __future__ import annotations
@@ -89,6 +92,9 @@ async def _one(bots: int, args: Any) -> Round:
             await stack.enter_async_context(_fleet.snowdesk(servicenow.url, storage))
             for _ in range(bots)
         ]
+        if args.bot_cores:
+            for bot in processes:
+                stack.enter_context(_fleet.cpu_quota(bot, args.bot_cores))
         lb = await stack.enter_async_context(_fleet.balancer([bot.url for bot in processes]))
         parts = {"bots": processes, "balancer": [lb], "emulator": [servicenow], "redis": [store]}
         connector, http = await stack.enter_async_context(_fleet.channel())
@@ -156,6 +162,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--conversations", type=int, default=32)
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument(
+        "--bot-cores",
+        type=float,
+        help="hold each bot process to this much CPU (e.g. 0.5; a cgroup quota, needs root), as"
+        " if each ran on its own small node: on a 2-core machine the users, emulator, Redis and"
+        " balancer otherwise take the cores a second process would need",
+    )
     _fleet.run(_main(parser.parse_args()))
 
 
