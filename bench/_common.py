@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from _fleet import percentile
+
 REPO = Path(__file__).resolve().parents[1]
 ADMIN_PASSWORD = "bench-admin"
 
@@ -61,7 +63,6 @@ async def _time_submit(chat: Any, rounds: int, sentence: str, answer: str) -> No
         started = time.perf_counter()
         card_of((await chat.press(form_submit(form)))[-1])
         took.append((time.perf_counter() - started) * 1000)
-    took.sort()
-    p95 = took[max(int(len(took) * 0.95) - 1, 0)]
+    p95 = percentile(took, 0.95)
     median = statistics.median(took)
     print(f"Submit → {answer} over {rounds}: median {median:.1f} ms, p95 {p95:.1f} ms")

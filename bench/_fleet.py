@@ -121,6 +121,8 @@ def snowdesk(servicenow_url: str, storage_url: str = "memory://", **env: str) ->
     port = free_port()
     settings = {
         "PORT": str(port),
+        # One model folder for every bot of every run: only the first start fits the recogniser.
+        "SNOWDESK_MODEL_DIR": str(Path(tempfile.gettempdir()) / "snowdesk-bench-model"),
         "SERVICENOW_INSTANCE": servicenow_url,
         "SERVICENOW_AUTH": "basic",
         "SERVICENOW_USERNAME": "admin",
