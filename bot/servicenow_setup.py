@@ -24,7 +24,6 @@ from servicenow.auth import (
     AuthProvider,
     BasicAuth,
     EntraCertificateAuth,
-    EntraUserAuth,
     NoServiceAccount,
     OAuth2Auth,
     OnBehalfOf,
@@ -238,12 +237,8 @@ def build_auth(settings: Settings, http: httpx.AsyncClient, base_url: str) -> Au
             _read_pem(settings.entra_certificate_path),
             settings.entra_certificate_thumbprint,
         )
-    return EntraUserAuth(
-        settings.entra_tenant_id or settings.app_tenant_id,
-        settings.entra_client_id or settings.app_id,
-        settings.servicenow_entra_scope,
-        settings.app_password,
-    )
+    # entra_user: every call carries the employee's own token (`employee_identity`), none ours.
+    return NoServiceAccount()
 
 
 def _read_pem(path: str) -> str:

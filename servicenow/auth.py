@@ -33,10 +33,6 @@ from servicenow.errors import (
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
-# The signed-in employee's Entra token (Teams SSO) for on-behalf-of calls; set per turn.
-user_assertion: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "snowdesk_user_assertion", default=None
-)
 REFRESH_MARGIN_S = 60.0
 # Entra's answers that mean "the employee must sign in (or consent) again", not an outage.
 _SIGN_IN_AGAIN = frozenset({"invalid_grant", "interaction_required", "consent_required"})
@@ -311,38 +307,6 @@ class EntraCertificateAuth(_MsalAuth):
         app = await self._app_ready()
         await asyncio.to_thread(app.remove_tokens_for_client)
         return True
-
-
-class EntraUserAuth(_MsalAuth):
-    """On behalf of the signed-in employee: exchanges their Teams SSO token for a ServiceNow one.
-
-    The employee's token is read from the `user_assertion` context variable, set for the turn.
-    """
-
-    label = "entra_user"
-
-    def __init__(
-        self,
-        tenant_id: str,
-        client_id: str,
-        scope: str,
-        client_secret: str,
-        authority: str | None = None,
-        http_client: Any = None,
-    ) -> None:
-        if not client_secret:
-            raise ConfigurationError("entra_user needs the Entra app's client secret")
-        super().__init__(tenant_id, client_id, scope, client_secret, authority, http_client)
-
-    async def headers(self) -> dict[str, str]:
-        assertion = user_assertion.get()
-        if not assertion:
-            raise Unauthorized("entra_user: no signed-in employee token for this turn")
-        app = await self._app_ready()
-        result = await asyncio.to_thread(
-            app.acquire_token_on_behalf_of, user_assertion=assertion, scopes=self._scopes
-        )
-        return self._bearer(result)
 
 
 # -- the identity of one call -------------------------------------------------------------------

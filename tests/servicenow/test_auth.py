@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 from urllib.parse import parse_qs
@@ -15,11 +14,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from servicenow.auth import (
     BasicAuth,
     EntraCertificateAuth,
-    EntraUserAuth,
     OAuth2Auth,
-    user_assertion,
+    OnBehalfOf,
 )
-from servicenow.errors import ConfigurationError, Unauthorized
+from servicenow.errors import ConfigurationError, SignInRequired, Unauthorized
 from servicenow.instance import normalise_instance
 
 
@@ -205,17 +203,15 @@ async def test_entra_certificate_sends_a_signed_assertion_and_caches_the_token()
 
 async def test_entra_user_exchanges_the_employees_token_on_behalf_of_them():
     entra = FakeEntra()
-    auth = EntraUserAuth(
+    obo = OnBehalfOf(
         "tenant-1", "app-1", "api://sn/user_impersonation", "app-secret", http_client=entra
     )
-    with pytest.raises(Unauthorized, match="no signed-in employee token"):
-        await auth.headers()
+    with pytest.raises(SignInRequired):
+        await obo.headers()  # a call that carries nobody's identity
 
-    async def as_employee() -> dict[str, str]:
-        user_assertion.set("employee-sso-token")
-        return await auth.headers()
-
-    assert await asyncio.create_task(as_employee()) == {"Authorization": "Bearer entra1"}
+    assert await obo.for_employee("oid-1", "employee-sso-token").headers() == {
+        "Authorization": "Bearer entra1"
+    }
     request = entra.token_requests[0]
     assert request["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
     assert request["assertion"] == "employee-sso-token"
@@ -226,4 +222,4 @@ def test_entra_settings_are_checked():
     with pytest.raises(ConfigurationError, match="ENTRA_CERTIFICATE_THUMBPRINT"):
         EntraCertificateAuth("t", "c", "s", "", "")
     with pytest.raises(ConfigurationError, match="ENTRA_TENANT_ID"):
-        EntraUserAuth("", "c", "s", "secret")
+        OnBehalfOf("", "c", "s", "secret")
