@@ -236,15 +236,10 @@ def _comment(comment: Comment, tz: str | None) -> list[CardElement]:
 
 def urgency_form(ticket: Ticket) -> AdaptiveCard:
     """A one-choice form that changes the ticket's urgency."""
-    current = _urgency_name(ticket.urgency_value)
-    body: list[CardElement] = [_urgency_input(current)]
+    body: list[CardElement] = [_urgency_input(ticket.urgency_name)]
     return new_card(
         body, [submit(_("Change urgency"), UPDATE.action("urgency"), number=ticket.number)]
     )
-
-
-def _urgency_name(value: str) -> str:
-    return {"1": "high", "2": "medium", "3": "low"}.get(value, "medium")
 
 
 def ticket_status_card(ticket: Ticket, *, tz: str | None) -> AdaptiveCard:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Iterable
-from typing import Any
+from typing import Any, get_args
 
 from flows.errors import NotAllowed
 from flows.models import (
@@ -47,7 +47,10 @@ def ticket_url(orch: Orchestrator, sys_id: str) -> str:
 
 
 def _ticket(orch: Orchestrator, row: dict[str, Any]) -> Ticket:
-    return row_to_model(Ticket, row, url=ticket_url(orch, row["sys_id"]))
+    names = orch.templates.get("ITSM.UpdateTicket").choice_names("urgency")
+    name = names.get(str(row.get("urgency_value", "")), "medium")
+    urgency = name if name in get_args(Urgency) else "medium"
+    return row_to_model(Ticket, row, url=ticket_url(orch, row["sys_id"]), urgency_name=urgency)
 
 
 _must_be_open = must_be_open(N_("the ticket"))

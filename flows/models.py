@@ -117,6 +117,8 @@ class Ticket(ServiceRecord):
     short_description: str = ""
     urgency: str = ""
     urgency_value: str = ""
+    # The bot's word for urgency_value, as the update template maps it ("medium" when unmapped).
+    urgency_name: Urgency = "medium"
     category: str = ""
     assignment_group: str = ""
     attachments: list[AttachmentInfo] = Field(default_factory=list)

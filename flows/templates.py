@@ -158,6 +158,16 @@ class Template(_Strict):
     global_parameters: tuple[GlobalParameter, ...] = Field((), alias="GlobalParameters")
     correlation_field: str | None = Field(None, alias="CorrelationField")
 
+    def choice_names(self, field_name: str) -> dict[str, str]:
+        """The bot's word for each value this template writes to `field_name`: its ValueMap read
+        backwards (urgency "1" → "high"), the first word of a value winning."""
+        names: dict[str, str] = {}
+        for param in self.user_parameters:
+            if param.field_name == field_name and param.value_map:
+                for name, value in param.value_map.items():
+                    names.setdefault(value, name)
+        return names
+
     @field_validator("operation", mode="before")
     @classmethod
     def _upper_operation(cls, value: object) -> object:

@@ -47,6 +47,7 @@ def ticket(number: str = "INC0010023", **changes: Any) -> Ticket:
         "priority": "2 - High",
         "urgency": "1 - High",
         "urgency_value": "1",
+        "urgency_name": "high",
         "category": "Hardware",
         "assignment_group": "Service Desk",
         "assigned_to": "Beth Anglin",

@@ -136,8 +136,9 @@ async def test_change_urgency_recomputes_priority(orch: Orchestrator, abel: Empl
     ticket = await it.create_ticket(
         orch, abel, DRAFT.model_copy(update={"urgency": "low"}), "turn-urgency"
     )
+    assert ticket.urgency_name == "low"
     changed = await it.change_urgency(orch, abel, ticket.number, "high")
-    assert changed.urgency_value == "1"
+    assert changed.urgency_value == "1" and changed.urgency_name == "high"
     assert changed.priority != ticket.priority
 
 

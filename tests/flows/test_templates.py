@@ -112,6 +112,17 @@ def test_an_admin_override_replaces_the_builtin(tmp_path: Path):
     assert templates.sources["ITSM.GetUserTickets"].endswith("mine.json")
 
 
+def test_a_ticket_urgency_is_named_by_the_admins_value_map(tmp_path: Path):
+    builtin = json.loads((BUILTIN_DIR / "ITSM.UpdateTicket.json").read_text())
+    # An instance whose urgency choices are 1 (critical) … 4 (low): "high" is 2 there.
+    builtin["UserParameters"][0]["ValueMap"] = {"high": "2", "medium": "3", "low": "4"}
+    (tmp_path / "urgency.json").write_text(json.dumps(builtin))
+    update = load_templates(tmp_path).get("ITSM.UpdateTicket")
+    assert update.choice_names("urgency") == {"2": "high", "3": "medium", "4": "low"}
+    # The impact map sends both high and medium to 2: the first word wins.
+    assert update.choice_names("impact") == {"2": "high", "3": "low"}
+
+
 @pytest.mark.parametrize(
     ("change", "field", "reason"),
     [
