@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.fakes.microsoft import FakeMicrosoft, fake_microsoft
 
 EMULATOR_ADMIN_PASSWORD = "emulator-admin-for-tests"
 
@@ -33,6 +36,18 @@ def servicenow_emulator() -> Iterator[Any]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         loop.close()
+
+
+@pytest.fixture
+async def microsoft(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> AsyncIterator[FakeMicrosoft]:
+    """Fake Entra ID, Bot Framework token service and Graph over TLS on loopback, trusted by
+    msal (requests) and httpx for the length of the test."""
+    async with fake_microsoft(directory=str(tmp_path)) as fake:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_file)
+        monkeypatch.setenv("SSL_CERT_FILE", fake.ca_file)
+        yield fake
 
 
 # The rings a developer can run alone (`pytest -m unit` takes seconds). A test's ring follows

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -11,21 +10,12 @@ import pytest
 
 from bot.doctor import run_checks
 from flows.templates import BUILTIN_DIR
-from tests.fakes.microsoft import AUDIENCE, FakeMicrosoft, fake_microsoft
+from tests.fakes.microsoft import AUDIENCE, FakeMicrosoft
 from tests.flows.conftest import emulator_settings, loopback
 
 pytestmark = pytest.mark.integration
 FIELDS = "access ticket fields exist"
 TOKEN = "Graph token for entitlement management"
-
-
-@pytest.fixture
-async def microsoft(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> AsyncIterator[FakeMicrosoft]:
-    async with fake_microsoft(directory=str(tmp_path)) as fake:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_file)
-        yield fake
 
 
 def access_settings(emulator: Any, fake: FakeMicrosoft, **changes: Any) -> Any:

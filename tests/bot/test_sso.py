@@ -30,7 +30,7 @@ from servicenow.auth import (
 from servicenow.client import ServiceNowClient
 from servicenow.errors import SignInRequired
 from tests.bot.test_storage import BACKENDS, _cleanup, _make
-from tests.fakes.microsoft import SERVICENOW_SCOPE, FakeMicrosoft, fake_microsoft
+from tests.fakes.microsoft import SERVICENOW_SCOPE, FakeMicrosoft
 
 
 class FakeTokenClient(UserTokenClient):
@@ -115,15 +115,6 @@ async def test_a_token_that_cannot_be_exchanged_is_answered_412(storage: Storage
     middleware = SsoTokenExchange(claims_for(storage), "sso")
     status, ran = await _turn(middleware, _invoke("x", token="refused"), FakeTokenClient())
     assert (status, ran) == (412, False)
-
-
-@pytest.fixture
-async def microsoft(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> AsyncIterator[FakeMicrosoft]:
-    async with fake_microsoft(directory=str(tmp_path)) as fake:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_file)
-        yield fake
 
 
 def _obo(fake: FakeMicrosoft, clock: Any) -> OnBehalfOf:

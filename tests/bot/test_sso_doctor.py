@@ -4,26 +4,11 @@ on-behalf-of exchange and whom ServiceNow takes the token for."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from bot.config import Settings
 from bot.doctor import Check, run_checks
-from tests.fakes.microsoft import SERVICENOW_SCOPE, FakeMicrosoft, fake_microsoft
+from tests.fakes.microsoft import SERVICENOW_SCOPE, FakeMicrosoft
 
 APP_ID = "6f1b2c3d-4e5f-4789-abcd-ef0123456789"
-
-
-@pytest.fixture
-async def microsoft(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> AsyncIterator[FakeMicrosoft]:
-    async with fake_microsoft(directory=str(tmp_path)) as fake:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_file)
-        monkeypatch.setenv("SSL_CERT_FILE", fake.ca_file)
-        yield fake
 
 
 def _settings(fake: FakeMicrosoft, **changes: object) -> Settings:

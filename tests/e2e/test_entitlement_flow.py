@@ -28,22 +28,13 @@ from bot.notifications import PATH as NOTIFICATIONS_PATH
 from bot.notifications import WEBHOOK
 from servicenow.emulator.seed import DEMO_PASSWORD
 from tests.e2e.harness import Conversation, default_recognizer, fake_connector, served
-from tests.fakes.microsoft import AUDIENCE, FakeMicrosoft, _rsa_key, fake_microsoft
+from tests.fakes.microsoft import AUDIENCE, FakeMicrosoft, _rsa_key
 
 FIELDS = (
     "u_access_package_assignment_request_id",
     "u_access_package_assignment_stage",
     "u_stage_instance_id",
 )
-
-
-@pytest.fixture
-async def microsoft(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> AsyncIterator[FakeMicrosoft]:
-    async with fake_microsoft(directory=str(tmp_path)) as fake:
-        # msal (requests) and httpx trust the fake's self-signed certificate.
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_file)
-        monkeypatch.setenv("SSL_CERT_FILE", fake.ca_file)
-        yield fake
 
 
 @dataclass

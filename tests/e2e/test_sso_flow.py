@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
 from aiohttp import web
 
 from bot.app import SERVICENOW, create_app
@@ -29,22 +28,13 @@ from tests.e2e.harness import (
     served,
     texts_of,
 )
-from tests.fakes.microsoft import SERVICENOW_SCOPE, FakeMicrosoft, fake_microsoft
+from tests.fakes.microsoft import SERVICENOW_SCOPE, FakeMicrosoft
 from tests.fakes.token_service import FakeTokenService, fake_token_service
 
 CONNECTION = "snowdesk-sso"
 OAUTH_CARD = "application/vnd.microsoft.card.oauth"
 ABEL_OID = "aaaaaaaa-0000-0000-0000-00000000abe1"
 ABEL = {"id": "29:abel", "name": "Abel Tuter", "role": "user", "aadObjectId": ABEL_OID}
-
-
-@pytest.fixture
-async def microsoft(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> AsyncIterator[FakeMicrosoft]:
-    async with fake_microsoft(directory=str(tmp_path)) as fake:
-        # msal (requests) and httpx (the emulator's key fetch) trust the fake's certificate.
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_file)
-        monkeypatch.setenv("SSL_CERT_FILE", fake.ca_file)
-        yield fake
 
 
 @dataclass
