@@ -19,6 +19,16 @@ from tests.flows.conftest import loopback
 # One attempt per call: an injected fault reaches the topic at once, with no backoff to wait out.
 ONE_ATTEMPT = RetryPolicy(attempts=1)
 
+# Two employees of the demo company as Teams members (ids, Entra object ids, the profiles the
+# fake connector answers with), for group chats and refreshes seen by someone else.
+TEAMS_TENANT = "tenant-1"
+ABEL = {"id": "29:abel", "name": "Abel Tuter", "role": "user", "aadObjectId": "oid-abel"}
+BETH = {"id": "29:beth", "name": "Beth Anglin", "role": "user", "aadObjectId": "oid-beth"}
+TEAMS_PROFILES = {
+    ABEL["id"]: {**ABEL, "email": "abel.tuter@example.com", "userPrincipalName": "abel.tuter"},
+    BETH["id"]: {**BETH, "email": "beth.anglin@example.com", "userPrincipalName": "beth.anglin"},
+}
+
 
 def desk_settings(admin_password: str) -> Settings:
     """Anonymous local mode, memory state, the embedded emulator with this admin password."""

@@ -10,9 +10,9 @@ from __future__ import annotations
 from bot.config import Settings
 from bot.deadline import INVOKE_ACCEPTED, STILL_WORKING
 from servicenow.client import RetryPolicy
-from tests.desk import EmulatorAdmin, bot_and_emulator, desk_settings, form_inputs
+from tests.desk import ABEL, EmulatorAdmin, bot_and_emulator, desk_settings, form_inputs
 from tests.e2e.harness import card_of, texts_of
-from tests.e2e.test_universal_actions import ABEL, buttons, execute, in_teams
+from tests.e2e.test_universal_actions import buttons, execute, in_teams
 
 # One attempt that gives up after 1 s of silence: the failure arrives quickly in the test.
 IMPATIENT = RetryPolicy(attempts=1, read_timeout=1.0, budget=2.0)

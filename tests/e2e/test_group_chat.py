@@ -13,16 +13,18 @@ from typing import Any
 
 from bot.config import Settings
 from dialogs.main import NOT_YOUR_CARD
-from tests.desk import EmulatorAdmin, bot_and_emulator, desk_settings, form_submit
+from tests.desk import (
+    ABEL,
+    BETH,
+    TEAMS_PROFILES,
+    TEAMS_TENANT,
+    EmulatorAdmin,
+    bot_and_emulator,
+    desk_settings,
+    form_submit,
+)
 from tests.e2e.harness import Conversation, card_of
 
-TENANT = "tenant-1"
-ABEL = {"id": "29:abel", "name": "Abel Tuter", "role": "user", "aadObjectId": "oid-abel"}
-BETH = {"id": "29:beth", "name": "Beth Anglin", "role": "user", "aadObjectId": "oid-beth"}
-PROFILES = {
-    ABEL["id"]: {**ABEL, "email": "abel.tuter@example.com", "userPrincipalName": "abel.tuter"},
-    BETH["id"]: {**BETH, "email": "beth.anglin@example.com", "userPrincipalName": "beth.anglin"},
-}
 NUMBER = re.compile(r"(?:INC|HRC)\d{7}")
 
 
@@ -32,9 +34,9 @@ def _settings() -> Settings:
 
 def _in_group(chat: Conversation, user: dict[str, str]) -> Conversation:
     chat.channel_id = "msteams"
-    chat.conversation = {"conversationType": "groupChat", "isGroup": True, "tenantId": TENANT}
-    chat.extra = {"channelData": {"tenant": {"id": TENANT}}}
-    chat.connector.members.update(PROFILES)
+    chat.conversation = {"conversationType": "groupChat", "isGroup": True, "tenantId": TEAMS_TENANT}
+    chat.extra = {"channelData": {"tenant": {"id": TEAMS_TENANT}}}
+    chat.connector.members.update(TEAMS_PROFILES)
     return chat.as_member(user)
 
 
@@ -118,7 +120,7 @@ async def test_a_form_opened_in_a_group_chat_is_filled_in_privately() -> None:
 
         personal = abel.as_member(ABEL)
         personal.conversation_id = f"personal-{ABEL['id']}"
-        personal.conversation = {"conversationType": "personal", "tenantId": TENANT}
+        personal.conversation = {"conversationType": "personal", "tenantId": TEAMS_TENANT}
         created = card_of((await personal.press(form_submit(form)))[-1])
         assert created["body"][0]["text"].startswith("I've opened INC")
         rows = await EmulatorAdmin(http).records(

@@ -7,9 +7,9 @@ from typing import Any
 
 from dialogs.base import OWNER
 from tests.cards.schema import assert_valid_card
-from tests.desk import EmulatorAdmin, bot_and_emulator, desk_settings, form_inputs
+from tests.desk import ABEL, BETH, EmulatorAdmin, bot_and_emulator, desk_settings, form_inputs
 from tests.e2e.harness import Conversation, card_of, texts_of
-from tests.e2e.test_universal_actions import ABEL, BETH, answered_card, buttons, execute, in_teams
+from tests.e2e.test_universal_actions import answered_card, buttons, execute, in_teams
 
 THUMBNAIL = "application/vnd.microsoft.card.thumbnail"
 

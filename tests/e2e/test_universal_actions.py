@@ -8,25 +8,28 @@ from typing import Any
 from dialogs.base import OWNER
 from dialogs.forms import CANCELLED
 from tests.cards.schema import assert_valid_card
-from tests.desk import EmulatorAdmin, bot_and_emulator, desk_settings, form_inputs, form_submit
+from tests.desk import (
+    ABEL,
+    BETH,
+    TEAMS_PROFILES,
+    TEAMS_TENANT,
+    EmulatorAdmin,
+    bot_and_emulator,
+    desk_settings,
+    form_inputs,
+    form_submit,
+)
 from tests.e2e.harness import Conversation, card_of, texts_of
 
-TENANT = "tenant-1"
-ABEL = {"id": "29:abel", "name": "Abel Tuter", "role": "user", "aadObjectId": "oid-abel"}
-BETH = {"id": "29:beth", "name": "Beth Anglin", "role": "user", "aadObjectId": "oid-beth"}
-PROFILES = {
-    ABEL["id"]: {**ABEL, "email": "abel.tuter@example.com", "userPrincipalName": "abel.tuter"},
-    BETH["id"]: {**BETH, "email": "beth.anglin@example.com", "userPrincipalName": "beth.anglin"},
-}
 CARD = "application/vnd.microsoft.card.adaptive"
 
 
 def in_teams(chat: Conversation, user: dict[str, str]) -> Conversation:
     """`user`'s personal chat with the bot in Teams (the connector knows their profile)."""
     chat.channel_id = "msteams"
-    chat.conversation = {"conversationType": "personal", "tenantId": TENANT}
-    chat.extra = {"channelData": {"tenant": {"id": TENANT}}}
-    chat.connector.members.update(PROFILES)
+    chat.conversation = {"conversationType": "personal", "tenantId": TEAMS_TENANT}
+    chat.extra = {"channelData": {"tenant": {"id": TEAMS_TENANT}}}
+    chat.connector.members.update(TEAMS_PROFILES)
     return chat.as_member(user)
 
 
@@ -198,7 +201,11 @@ async def test_in_a_group_chat_a_records_button_answers_in_the_personal_chat() -
         number = ticket["refresh"]["action"]["data"]["number"]
 
         abel.conversation_id = "group-1"
-        abel.conversation = {"conversationType": "groupChat", "isGroup": True, "tenantId": TENANT}
+        abel.conversation = {
+            "conversationType": "groupChat",
+            "isGroup": True,
+            "tenantId": TEAMS_TENANT,
+        }
         beth = abel.as_member(BETH)
         since = len(chat.connector.activities)
         body = await execute(abel, buttons(ticket)["Updates"])
