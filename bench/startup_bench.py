@@ -7,9 +7,9 @@ A first start fits the recogniser and keeps the model; the median is over the re
 Each run starts `snowdesk run` in a fresh temporary folder (embedded emulator, SQLite state,
 anonymous mode) on a free port, waits for its "ready" line, then posts what the Emulator posts
 on connect (a conversationUpdate) and a "hi", and times each until its reply was delivered to a
-local fake channel connector. Prints the medians. The topics, cards and dialogs load in the
-background after "ready", so a conversation opened at once waits for them in its first reply:
-"process start → welcome card" is the figure that shows whether that moved cost or saved it.
+local fake channel connector. Prints the medians. Everything a turn needs is loaded before
+"ready"; the one full garbage collection that freezes it runs just after, so a conversation
+opened at once waits for it: "process start → welcome card" is the figure a tester meets.
 """
 
 from __future__ import annotations
