@@ -8,10 +8,10 @@ from tests.dialogs.hr.conftest import HRBed
 async def test_any_news_answers_in_plain_sentences_without_work_notes(bed: HRBed) -> None:
     """User (Teams, Europe/Berlin): "any news on my HR case?" → "Your HR case HRC… was last updated
     on <Berlin time> by …" and the latest comments; never the agent's work notes."""
-    bed.timezone = "Europe/Berlin"
-    replies = await bed.say("any news on my HR case?")
-    assert len(replies) == 1 and not replies[0].attachments
-    text = replies[0].text or ""
+    bed.chat.extra = {"localTimezone": "Europe/Berlin"}
+    replies = await bed.chat.say("any news on my HR case?")
+    assert len(replies) == 1 and not replies[0].get("attachments")
+    text = replies[0].get("text") or ""
     assert text.startswith("Your HR case HRC")
     assert "UTC" not in text  # shown in the user's zone
     assert "Verified employee record." not in text
@@ -23,8 +23,8 @@ async def test_view_updates_button_and_utc_named_without_a_zone(bed: HRBed) -> N
     rows = await bed.emulator.cases("opened_for.user_name=abel.tuter^active=true")
     number = rows[0]["number"]
     await bed.emulator.update_case(number, {"comments": "Your payslip is corrected."})
-    replies = await bed.press({"verb": "hr.case_updates", "number": number})
-    text = replies[0].text or ""
+    replies = await bed.chat.press({"verb": "hr.case_updates", "number": number})
+    text = replies[0].get("text") or ""
     assert text.startswith(f"Your HR case {number} was last updated on ")
     assert " UTC" in text
     assert "Your payslip is corrected." in text
@@ -33,10 +33,11 @@ async def test_view_updates_button_and_utc_named_without_a_zone(bed: HRBed) -> N
 async def test_servicenow_down_ends_the_topic_gracefully(bed: HRBed) -> None:
     """ServiceNow fails → User: "any news on my HR case?" → one sentence with a reference id;
     ServiceNow back → the next message is answered normally."""
-    await bed.say("any news on my HR case?")  # the employee lookup is done once per conversation
+    # The employee is looked up once and then known to the bot for SNOWDESK_IDENTITY_TTL.
+    await bed.chat.say("any news on my HR case?")
     await bed.emulator.faults(error_next=5, error_statuses=[503])
-    failed = await bed.say("any news on my HR case?")
-    assert [r.text for r in failed][0].startswith("Sorry, ServiceNow isn't answering right now.")
+    failed = await bed.chat.say("any news on my HR case?")
+    assert (failed[0].get("text") or "").startswith("Sorry, ServiceNow isn't answering right now.")
     await bed.emulator.faults(error_next=0)
-    again = await bed.say("any news on my HR case?")
-    assert (again[0].text or "").startswith("Your HR case HRC")
+    again = await bed.chat.say("any news on my HR case?")
+    assert (again[0].get("text") or "").startswith("Your HR case HRC")

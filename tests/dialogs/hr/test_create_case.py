@@ -11,13 +11,14 @@ import pytest
 from flows import hr
 from tests.cards.schema import assert_valid_card
 from tests.desk import form_inputs as inputs
-from tests.dialogs.hr.conftest import HRBed, actions, card
+from tests.dialogs.hr.conftest import HRBed, actions
+from tests.e2e.harness import card_of
 
 
 async def _form(bed: HRBed, sentence: str) -> dict[str, Any]:
-    replies = await bed.say(sentence)
+    replies = await bed.chat.say(sentence)
     assert len(replies) == 1
-    form = card(replies[0])
+    form = card_of(replies[0])
     assert_valid_card(form)
     return form
 
@@ -36,8 +37,8 @@ async def test_one_sentence_and_one_submit_open_a_case(bed: HRBed) -> None:
     assert inputs(form)["subject"] == "I have a question about my payslip"
 
     submit = actions(form)["Submit"]["data"]
-    replies = await bed.press({**submit, **inputs(form)})
-    answer = card(replies[0])
+    replies = await bed.chat.press({**submit, **inputs(form)})
+    answer = card_of(replies[0])
     assert_valid_card(answer)
     number = answer["body"][0]["text"].split()[3]
     assert number.startswith("HRC")
@@ -45,7 +46,7 @@ async def test_one_sentence_and_one_submit_open_a_case(bed: HRBed) -> None:
     assert actions(answer)["Updates"]["data"] == {
         "verb": "hr.case_updates",
         "number": number,
-        "for": "User1",  # the card acts only for the person it was made for
+        "for": "user-1",  # the card acts only for the person it was made for
     }
     stored = await bed.emulator.cases(f"number={number}")
     assert stored[0]["short_description"] == "I have a question about my payslip"
@@ -60,7 +61,7 @@ async def test_invalid_and_oversized_inputs_come_back_with_the_users_values(bed:
     assert _chosen_service(form) == ""
     submit = actions(form)["Submit"]["data"]
     too_long = "x" * 161
-    again = card((await bed.press({**submit, "subject": too_long, "description": "d"}))[0])
+    again = card_of((await bed.chat.press({**submit, "subject": too_long, "description": "d"}))[0])
     problems = [b["text"] for b in again["body"] if b.get("color") == "Attention"]
     assert any("choose" in p.lower() or "what it is about" in p.lower() for p in problems)
     assert any("too long: 161 characters, at most 160" in p for p in problems)
@@ -68,12 +69,12 @@ async def test_invalid_and_oversized_inputs_come_back_with_the_users_values(bed:
     assert inputs(again)["description"] == "d"
 
     values = {"service_sys_id": _a_service(form), "subject": "Bad\x07bell"}
-    bell = card((await bed.press({**submit, **values}))[0])
+    bell = card_of((await bed.chat.press({**submit, **values}))[0])
     assert any("characters I can't send" in b.get("text", "") for b in bell["body"])
     assert await bed.emulator.cases("short_descriptionLIKEbell") == []
 
-    done = await bed.press({**submit, **values, "subject": "Correct my address"})
-    assert card(done[0])["body"][0]["text"].startswith("Your HR case HRC")
+    done = await bed.chat.press({**submit, **values, "subject": "Correct my address"})
+    assert card_of(done[0])["body"][0]["text"].startswith("Your HR case HRC")
 
 
 def _a_service(form: dict[str, Any]) -> str:
@@ -88,18 +89,18 @@ async def test_servicenow_down_keeps_the_draft_and_retry_creates_the_case(bed: H
     form = await _form(bed, "my payslip is wrong for March")
     submit = {**actions(form)["Submit"]["data"], **inputs(form)}
     await bed.emulator.faults(error_next=20, error_statuses=[503])
-    failed = await bed.press(submit)
-    assert "ServiceNow isn't answering" in (failed[0].text or "")
-    assert "reference" in (failed[0].text or "")
-    retry_form = card(failed[1])
+    failed = await bed.chat.press(submit)
+    assert "ServiceNow isn't answering" in (failed[0].get("text") or "")
+    assert "reference" in (failed[0].get("text") or "")
+    retry_form = card_of(failed[1])
     assert_valid_card(retry_form)
     assert inputs(retry_form)["subject"] == "My payslip is wrong for March"
     await bed.emulator.faults(error_next=0)
 
     retry = actions(retry_form)["Retry"]["data"]
     assert retry == actions(form)["Submit"]["data"]  # same draft key: one case whatever happens
-    created = await bed.press({**retry, **inputs(retry_form)})
-    assert card(created[0])["body"][0]["text"].startswith("Your HR case HRC")
+    created = await bed.chat.press({**retry, **inputs(retry_form)})
+    assert card_of(created[0])["body"][0]["text"].startswith("Your HR case HRC")
     assert len(await bed.emulator.cases("short_description=My payslip is wrong for March")) == 1
 
 
@@ -108,8 +109,8 @@ async def test_a_double_submit_creates_one_case(bed: HRBed) -> None:
     form = await _form(bed, "I want to request parental leave")
     assert _chosen_service(form).endswith("Parental Leave")
     submit = {**actions(form)["Submit"]["data"], **inputs(form)}
-    first = card((await bed.press(submit))[0])["body"][0]["text"]
-    second = card((await bed.press(submit))[0])["body"][0]["text"]
+    first = card_of((await bed.chat.press(submit))[0])["body"][0]["text"]
+    second = card_of((await bed.chat.press(submit))[0])["body"][0]["text"]
     assert first == second
     assert len(await bed.emulator.cases("short_description=I want to request parental leave")) == 1
 
@@ -118,11 +119,11 @@ async def test_cancel_leaves_nothing_behind(bed: HRBed) -> None:
     """User: "my payslip is wrong" → form; types "hello?" → reminder; Cancel → nothing created;
     a stale Cancel later → still nothing, no new form."""
     form = await _form(bed, "my bonus was not paid")
-    reminder = await bed.say("hello?")
-    assert "still open above" in (reminder[0].text or "")
+    reminder = await bed.chat.say("hello?")
+    assert "still open above" in (reminder[0].get("text") or "")
     cancel = actions(form)["Cancel"]["data"]
-    assert "Nothing was created" in ((await bed.press(cancel))[0].text or "")
-    assert "Nothing was created" in ((await bed.press(cancel))[0].text or "")
+    assert "Nothing was created" in ((await bed.chat.press(cancel))[0].get("text") or "")
+    assert "Nothing was created" in ((await bed.chat.press(cancel))[0].get("text") or "")
     assert await bed.emulator.cases("short_descriptionLIKEbonus") == []
 
 
@@ -144,16 +145,16 @@ async def test_an_unexpected_error_at_submit_keeps_the_draft_with_a_logged_refer
     monkeypatch.setattr(hr, "create_case", create_with_a_bug)
     form = await _form(bed, "my expenses from March were not reimbursed")
     with caplog.at_level(logging.WARNING, logger="dialogs.base"):
-        failed = await bed.press({**actions(form)["Submit"]["data"], **inputs(form)})
-    said = failed[0].text or ""
+        failed = await bed.chat.press({**actions(form)["Submit"]["data"], **inputs(form)})
+    said = failed[0].get("text") or ""
     assert said.startswith("Sorry, something went wrong on my side.")
     reference = re.search(r"reference (\w+)", said)
     assert reference is not None
     logged = [r for r in caplog.records if getattr(r, "ref", None) == reference.group(1)]
     assert [r.getMessage() for r in logged] == ["topic.failed"]
-    retry_form = card(failed[1])
+    retry_form = card_of(failed[1])
     assert inputs(retry_form)["subject"] == "My expenses from March were not reimbursed"
-    created = await bed.press({**actions(retry_form)["Retry"]["data"], **inputs(retry_form)})
-    assert card(created[0])["body"][0]["text"].startswith("Your HR case HRC")
+    created = await bed.chat.press({**actions(retry_form)["Retry"]["data"], **inputs(retry_form)})
+    assert card_of(created[0])["body"][0]["text"].startswith("Your HR case HRC")
     subject = "short_description=My expenses from March were not reimbursed"
     assert len(await bed.emulator.cases(subject)) == 1
