@@ -10,6 +10,7 @@ import asyncio
 import base64
 import contextlib
 import os
+import resource
 import socket
 import statistics
 import sys
@@ -70,6 +71,12 @@ class Process:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
         return 0.0
+
+
+def own_cpu_seconds() -> float:
+    """User + system CPU this process (the users and the fake connector) has used so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 async def _wait_listening(port: int, proc: asyncio.subprocess.Process, limit: float = 60) -> None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import resource
 import time
 from typing import Any
 
@@ -57,7 +56,7 @@ async def _main(args: Any) -> None:
         turns: list[_fleet.Turn] = []
         cpu_before = bot.cpu_seconds()
         servicenow_before = servicenow.cpu_seconds()
-        driver_before = _own_cpu()
+        driver_before = _fleet.own_cpu_seconds()
         started = time.monotonic()
         async with _fleet.RssSampler([bot]) as rss:
             if args.mode == "capacity":
@@ -75,7 +74,7 @@ async def _main(args: Any) -> None:
         elapsed = time.monotonic() - started
         cpu = bot.cpu_seconds() - cpu_before
         servicenow_cpu = servicenow.cpu_seconds() - servicenow_before
-        driver_cpu = _own_cpu() - driver_before
+        driver_cpu = _fleet.own_cpu_seconds() - driver_before
     print(
         f"{args.mode}: {args.conversations} conversations, think {args.think} s, "
         f"ServiceNow latency {args.latency_ms:.0f} ms, max concurrency"
@@ -90,11 +89,6 @@ async def _main(args: Any) -> None:
         f" bot RSS peak {rss.peak:.0f} MB; CPU of the emulator {100 * servicenow_cpu / elapsed:.0f} %,"
         f" of users + connector {100 * driver_cpu / elapsed:.0f} %"
     )
-
-
-def _own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _bot_settings(args: Any) -> dict[str, str]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import resource
 import statistics
 import time
 import uuid
@@ -123,9 +122,8 @@ async def _one(bots: int, args: Any) -> Round:
 
 def _cpu(parts: dict[str, list[_fleet.Process]]) -> dict[str, float]:
     """CPU seconds used so far by each part, this process (users + connector) included."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
     used = {name: sum(p.cpu_seconds() for p in group) for name, group in parts.items()}
-    return {**used, "users + connector": usage.ru_utime + usage.ru_stime}
+    return {**used, "users + connector": _fleet.own_cpu_seconds()}
 
 
 def _cpu_line(result: Round) -> str:
