@@ -13,6 +13,8 @@ from botframework.connector.auth import AuthenticationConstants
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from servicenow.client import DEFAULT_POLICY
+
 
 class IdentityMode(StrEnum):
     """Whose identity ServiceNow sees (`SNOWDESK_IDENTITY_MODE`)."""
@@ -146,13 +148,14 @@ class Settings(BaseSettings):
     attachment_hosts: str = Field(
         "", validation_alias=_alias("SNOWDESK_ATTACHMENT_HOSTS", "attachment_hosts")
     )
+    # The client's own defaults (servicenow/client.py RetryPolicy says why these values).
     servicenow_max_concurrency: int = Field(
-        32,
+        DEFAULT_POLICY.max_concurrency,
         ge=1,
         validation_alias=_alias("SERVICENOW_MAX_CONCURRENCY", "servicenow_max_concurrency"),
     )
     servicenow_queue_timeout: float = Field(
-        8.0,
+        DEFAULT_POLICY.queue_timeout,
         ge=0,
         validation_alias=_alias("SERVICENOW_QUEUE_TIMEOUT", "servicenow_queue_timeout"),
     )

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 # Turns running at once; the rest wait their turn in order, holding only their activity (the
 # deadline still answers them in time). 1000 users at once, all admitted, took the bot from
-# ~145 to ~300 MB for no gain: ServiceNow's slots (16) set the pace anyway.
+# ~145 to ~300 MB for no gain: ServiceNow's slots (SERVICENOW_MAX_CONCURRENCY) set the pace.
 TURNS_IN_FLIGHT = 128
 
 
